@@ -1,0 +1,32 @@
+# Third-party libraries, all from Debian packages. Each becomes one
+# INTERFACE target (plexd_dep_*) so the cross build can swap how it is found.
+add_library(plexd_dep_asio INTERFACE)
+add_library(plexd_dep_toml INTERFACE)
+add_library(plexd_dep_spdlog INTERFACE)
+add_library(plexd_dep_catch2 INTERFACE)
+
+target_compile_definitions(plexd_dep_asio INTERFACE ASIO_STANDALONE ASIO_NO_DEPRECATED)
+if(PLEXD_SELECT_REACTOR)
+  target_compile_definitions(plexd_dep_asio INTERFACE ASIO_DISABLE_EPOLL)
+endif()
+# toml++ header-only everywhere: one code path natively and in the cross build.
+target_compile_definitions(plexd_dep_toml INTERFACE TOML_HEADER_ONLY=1 TOML_EXCEPTIONS=1)
+
+if(CMAKE_CROSSCOMPILING AND WIN32)
+  include(deps-mingw)
+else()
+  find_path(PLEXD_ASIO_INCLUDE asio.hpp REQUIRED)
+  find_package(Threads REQUIRED)
+  find_package(fmt REQUIRED)
+  find_package(spdlog REQUIRED)
+  find_package(tomlplusplus REQUIRED)
+  target_include_directories(plexd_dep_asio SYSTEM INTERFACE ${PLEXD_ASIO_INCLUDE})
+  target_link_libraries(plexd_dep_asio INTERFACE Threads::Threads)
+  get_target_property(_toml_inc tomlplusplus::tomlplusplus INTERFACE_INCLUDE_DIRECTORIES)
+  target_include_directories(plexd_dep_toml SYSTEM INTERFACE ${_toml_inc})
+  target_link_libraries(plexd_dep_spdlog INTERFACE spdlog::spdlog fmt::fmt)
+  if(PLEXD_BUILD_TESTS)
+    find_package(Catch2 REQUIRED)
+    target_link_libraries(plexd_dep_catch2 INTERFACE Catch2::Catch2)
+  endif()
+endif()

@@ -1,0 +1,267 @@
+// The schema of a config: one table of keys per section, one per handler, and
+// the handler registry. Adding a key or a handler is adding a table row; the
+// loader never names a key itself.
+#include "schema.hpp"
+
+#include <algorithm>
+#include <array>
+#include <limits>
+#include <utility>
+
+#include "address.hpp"
+
+namespace plexd::config::detail {
+namespace {
+
+template <class T>
+constexpr std::int64_t max_of() {
+  constexpr auto m = std::numeric_limits<T>::max();
+  return std::cmp_greater(m, std::numeric_limits<std::int64_t>::max()) ? std::numeric_limits<std::int64_t>::max()
+                                                                       : static_cast<std::int64_t>(m);
+}
+
+template <class T>
+void set_int(const field& f, T& out, std::int64_t lo, std::int64_t hi = max_of<T>()) {
+  auto v = f.integer();
+  if (v < lo || v > hi) {
+    f.fail("out of range: must be " +
+           (hi == max_of<T>() ? "at least " + std::to_string(lo)
+                              : "between " + std::to_string(lo) + " and " + std::to_string(hi)) +
+           ", got " + std::to_string(v));
+    return;
+  }
+  out = static_cast<T>(v);
+}
+
+void set_duration(const field& f, duration& out) {
+  if (const auto* seconds = f.node.as_integer()) {
+    auto v = seconds->get();
+    if (v < 0) return f.fail("bad duration " + std::to_string(v) + ": must not be negative");
+    if (v > std::numeric_limits<duration::rep>::max() / 1000) return f.fail("bad duration: too long");
+    out = duration{v * 1000};
+  } else if (!parse_duration(f.text(), out)) {
+    f.fail("bad duration '" + f.text() +
+           "': expected a whole number with a unit ms, s, m or h (e.g. \"250ms\", \"5s\") or a number of seconds");
+  }
+}
+
+// Returns the index of the value among `allowed`, or -1 after reporting it.
+int choose(const field& f, const std::vector<std::string_view>& allowed) {
+  auto it = std::find(allowed.begin(), allowed.end(), f.text());
+  if (it != allowed.end()) return static_cast<int>(it - allowed.begin());
+  auto suggestion = did_you_mean(f.text(), allowed);
+  f.fail("'" + f.text() + "' is not one of " + join(allowed) +
+         (suggestion.empty() ? "" : "; did you mean '" + suggestion + "'?"));
+  return -1;
+}
+
+// For the value parsers that return an error message: reports it, if any.
+bool accepted(const field& f, const std::string& message) {
+  if (!message.empty()) f.fail(message);
+  return message.empty();
+}
+
+void set_endpoint(const field& f, control_config& c) {
+  std::string_view v = f.text();
+  auto colon = v.find(':');
+  auto scheme = v.substr(0, colon == std::string_view::npos ? 0 : colon + 1), rest = v.substr(scheme.size());
+  if (!v.empty() && scheme != "unix:" && scheme != "pipe:" && scheme != "tcp:")
+    return f.fail("bad control endpoint '" + f.text() +
+                  "': expected \"unix:PATH\", \"pipe:NAME\", \"tcp:HOST:PORT\" or \"\" (off)");
+  if (!v.empty() && rest.empty())
+    return f.fail("bad control endpoint '" + f.text() + "': nothing after '" + std::string(scheme) + "'");
+  if (scheme == "tcp:") {
+    bind_address bind;
+    if (!accepted(f, parse_bind(rest, bind))) return;
+    // The control channel has no authentication, so it must never face a network.
+    if (!is_loopback_host(bind.host))
+      return f.fail("a tcp control endpoint must be on a loopback address (127.x.x.x, ::1 or localhost)");
+  }
+  c.endpoint = v;
+}
+
+void set_networks(const field& f, std::vector<network>& out) {
+  out.clear();
+  for (const auto& element : *f.node.as_array()) {
+    network n;
+    if (auto message = parse_network(element.as_string()->get(), n); message.empty())
+      out.push_back(std::move(n));
+    else
+      f.fail_at(element, message);
+  }
+}
+
+void set_name(const field& f, listener_config& l) {
+  const auto& v = f.text();
+  bool valid =
+      !v.empty() && std::all_of(v.begin(), v.end(), [](char c) { return is_alnum(c) || c == '-' || c == '_'; });
+  if (!valid) return f.fail("invalid listener name '" + v + "': use only letters, digits, '-' and '_'");
+  l.name = v;
+}
+
+void set_handler(const field& f, listener_config& l) {
+  const auto* h = find_handler(f.text());
+  if (h == nullptr) {
+    std::vector<std::string_view> names;
+    for (const auto& entry : handlers()) names.push_back(entry.name);
+    auto suggestion = did_you_mean(f.text(), names);
+    return f.fail("unknown handler '" + f.text() + "'" +
+                  (suggestion.empty() ? " (known: " + join(names) + ")" : "; did you mean '" + suggestion + "'?"));
+  }
+  l.handler = h->name;
+  l.options = h->defaults;
+}
+
+template <class T>
+T& opt(handler_options& o) {
+  return std::get<T>(o);  // the loader applies a handler's keys only after setting its defaults
+}
+
+constexpr auto daemon_table = std::to_array<key_spec<daemon_config>>({
+    {"log_level", kind::string,
+     [](const field& f, daemon_config& d) {
+       if (choose(f, {"trace", "debug", "info", "warn", "error"}) >= 0) d.log_level = f.text();
+     }},
+    {"log_file", kind::string, [](const field& f, daemon_config& d) { d.log_file = f.text(); }},
+    {"log_file_max_bytes", kind::integer,
+     [](const field& f, daemon_config& d) { set_int(f, d.log_file_max_bytes, 1); }},
+    {"log_file_count", kind::integer, [](const field& f, daemon_config& d) { set_int(f, d.log_file_count, 1, 100); }},
+    {"threads", kind::integer, [](const field& f, daemon_config& d) { set_int(f, d.threads, 0, 256); }},
+    {"shutdown_grace", kind::duration, [](const field& f, daemon_config& d) { set_duration(f, d.shutdown_grace); }},
+    {"user", kind::string, [](const field& f, daemon_config& d) { d.user = f.text(); }},
+});
+
+constexpr auto control_table = std::to_array<key_spec<control_config>>({
+    {"endpoint", kind::string, set_endpoint},
+});
+
+constexpr auto metrics_table = std::to_array<key_spec<metrics_config>>({
+    // Whether the host is loopback depends on allow_remote: checked by the loader.
+    {"listen", kind::string,
+     [](const field& f, metrics_config& m) {
+       bind_address bind;
+       if (f.text().empty() || accepted(f, parse_bind(f.text(), bind))) m.listen = f.text();
+     }},
+    {"allow_remote", kind::boolean, [](const field& f, metrics_config& m) { m.allow_remote = f.boolean(); }},
+});
+
+constexpr auto listener_table = std::to_array<key_spec<listener_config>>({
+    {"name", kind::string, set_name},
+    {"bind", kind::string, [](const field& f, listener_config& l) { accepted(f, parse_bind(f.text(), l.bind)); }},
+    {"handler", kind::string, set_handler},
+    {"max_connections", kind::integer, [](const field& f, listener_config& l) { set_int(f, l.max_connections, 1); }},
+    {"idle_timeout", kind::duration, [](const field& f, listener_config& l) { set_duration(f, l.idle_timeout); }},
+    {"max_line", kind::integer, [](const field& f, listener_config& l) { set_int(f, l.max_line, 1); }},
+    {"max_output", kind::integer, [](const field& f, listener_config& l) { set_int(f, l.max_output, 1); }},
+    {"allow", kind::string_array, [](const field& f, listener_config& l) { set_networks(f, l.allow); }},
+    {"deny", kind::string_array, [](const field& f, listener_config& l) { set_networks(f, l.deny); }},
+    {"max_per_source", kind::integer, [](const field& f, listener_config& l) { set_int(f, l.max_per_source, 0); }},
+    {"rate", kind::string,
+     [](const field& f, listener_config& l) { accepted(f, parse_rate(f.text(), l.rate.per_second)); }},
+    // Needs a rate and defaults to one second's worth of it: checked by the loader.
+    {"burst", kind::integer, [](const field& f, listener_config& l) {
+       std::size_t burst = 0;
+       set_int(f, burst, 1);
+       l.rate.burst = static_cast<double>(burst);
+     }},
+});
+
+constexpr auto echo_table = std::to_array<key_spec<handler_options>>({
+    {"framing", kind::string,
+     [](const field& f, handler_options& o) {
+       if (auto i = choose(f, {"raw", "line"}); i >= 0)
+         opt<echo_options>(o).framing_mode = i ? framing::line : framing::raw;
+     }},
+    {"prefix", kind::string, [](const field& f, handler_options& o) { opt<echo_options>(o).prefix = f.text(); }},
+    {"suffix", kind::string, [](const field& f, handler_options& o) { opt<echo_options>(o).suffix = f.text(); }},
+});
+
+constexpr auto greet_table = std::to_array<key_spec<handler_options>>({
+    {"message", kind::string, [](const field& f, handler_options& o) { opt<greet_options>(o).message = f.text(); }},
+    {"await_reply", kind::boolean,
+     [](const field& f, handler_options& o) { opt<greet_options>(o).await_reply = f.boolean(); }},
+});
+
+constexpr auto chat_table = std::to_array<key_spec<handler_options>>({
+    // Without {line} every message would be dropped on the floor.
+    {"format", kind::string,
+     [](const field& f, handler_options& o) {
+       if (f.text().find("{line}") == std::string::npos) return f.fail("the format must contain {line}");
+       opt<chat_options>(o).format = f.text();
+     }},
+    {"announce", kind::boolean,
+     [](const field& f, handler_options& o) { opt<chat_options>(o).announce = f.boolean(); }},
+    {"welcome", kind::string, [](const field& f, handler_options& o) { opt<chat_options>(o).welcome = f.text(); }},
+    {"goodbye", kind::string, [](const field& f, handler_options& o) { opt<chat_options>(o).goodbye = f.text(); }},
+});
+
+}  // namespace
+
+std::span<const key_spec<daemon_config>> daemon_keys() { return daemon_table; }
+std::span<const key_spec<control_config>> control_keys() { return control_table; }
+std::span<const key_spec<metrics_config>> metrics_keys() { return metrics_table; }
+std::span<const key_spec<listener_config>> listener_keys() { return listener_table; }
+
+std::span<const handler_entry> handlers() {
+  // The order matches the handler_options variant, so index() == registry position.
+  static const std::array<handler_entry, 4> registry{{
+      {"echo", echo_table, echo_options{}},
+      {"greet", greet_table, greet_options{}},
+      {"chat", chat_table, chat_options{}},
+      {"discard", {}, discard_options{}},
+  }};
+  return registry;
+}
+
+const handler_entry* find_handler(std::string_view name) {
+  for (const auto& entry : handlers()) {
+    if (entry.name == name) return &entry;
+  }
+  return nullptr;
+}
+
+bool check_type(const field& f, kind expected) {
+  auto got = [](const toml::node& n) {
+    // Indexed by toml::node_type: none, table, array, string, integer, floating_point, boolean, date, time, date_time.
+    static_assert(static_cast<int>(toml::node_type::date_time) == 9);
+    constexpr std::string_view names[] = {"nothing", "a table",   "an array", "a string", "an integer",
+                                          "a float", "a boolean", "a date",   "a time",   "a date-time"};
+    return std::string(names[static_cast<std::size_t>(n.type())]);
+  };
+  const auto& n = f.node;
+  auto mismatch = [&](std::string_view what) {
+    f.fail("expected " + std::string(what) + ", got " + got(n));
+    return false;
+  };
+  switch (expected) {
+    case kind::string: return n.is_string() || mismatch("a string");
+    case kind::integer: return n.is_integer() || mismatch("an integer");
+    case kind::boolean: return n.is_boolean() || mismatch("a boolean");
+    case kind::duration:
+      return n.is_string() || n.is_integer() ||
+             mismatch("a duration (a string such as \"5s\" or an integer of seconds)");
+    case kind::string_array: {
+      if (!n.is_array()) return mismatch("an array of strings");
+      bool ok = true;
+      for (const auto& element : *n.as_array()) {
+        if (element.is_string()) continue;
+        f.fail_at(element, "expected an array of strings, but an element is " + got(element));
+        ok = false;
+      }
+      return ok;
+    }
+    case kind::table: return n.is_table() || mismatch("a table");
+    case kind::table_array:
+      return n.is_array_of_tables() || (n.is_array() && n.as_array()->empty()) ||
+             mismatch("an array of tables ([[" + f.path + "]])");
+  }
+  return false;
+}
+
+std::string join(const std::vector<std::string_view>& words) {
+  std::string out;
+  for (auto w : words) out += (out.empty() ? "" : ", ") + std::string(w);
+  return out;
+}
+
+}  // namespace plexd::config::detail

@@ -1,0 +1,77 @@
+// The multi-listener loop: event-loop threads, listeners from a config,
+// reload by difference, graceful stop. Everything here runs on the main
+// loop thread (the first worker) unless it says otherwise.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <asio/io_context.hpp>
+
+#include "plexd/config/config.hpp"
+
+namespace plexd::core {
+
+struct listener_status {
+  std::string name;
+  std::string bind;
+  std::string handler;
+  std::string state;
+  std::int64_t active = 0;
+  std::uint64_t accepted = 0;
+  std::uint64_t refused = 0;
+  std::map<std::string, std::uint64_t> refused_by;
+  std::uint64_t bytes_in = 0;
+  std::uint64_t bytes_out = 0;
+  std::uint64_t errors = 0;
+};
+
+class listener;
+struct loop_context;
+
+class server {
+ public:
+  /// `threads` event loops (at least 1); the first runs on the caller of run().
+  explicit server(unsigned threads);
+  ~server();
+  server(const server&) = delete;
+  server& operator=(const server&) = delete;
+
+  asio::io_context& main_io();
+  unsigned threads() const;
+
+  /// Opens every listener of `cfg`. All or nothing: on any failure every
+  /// listener opened so far is closed again and the errors are returned.
+  std::vector<std::string> open(const config::config& cfg);
+  /// Starts accepting on the opened listeners.
+  void start();
+  /// Reload with a validated config: new listeners open, removed ones
+  /// drain, unchanged ones keep their connections and take the new
+  /// limits/options. Returns the parts that failed (the rest applied).
+  std::vector<std::string> apply(const config::config& cfg);
+  /// Stop accepting, say goodbye, let connections drain until `grace`.
+  void stop(std::chrono::milliseconds grace);
+  /// Runs the loops until stop() has finished its work.
+  void run();
+
+  std::vector<listener_status> status() const;
+  std::int64_t active_connections() const;
+
+ private:
+  void remove_listener(const std::shared_ptr<listener>& l, std::chrono::milliseconds grace);
+  std::string open_listener(const config::listener_config& lc, std::shared_ptr<listener>& out);
+  void refresh_idle_checks();
+  void reap_drained();
+
+  std::unique_ptr<loop_context> ctx_;
+  std::map<std::string, std::shared_ptr<listener>> listeners_;
+  std::vector<std::shared_ptr<listener>> draining_;
+  std::chrono::milliseconds grace_{5000};
+  bool stopping_ = false;
+};
+
+}  // namespace plexd::core

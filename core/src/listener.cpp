@@ -1,0 +1,233 @@
+#include "listener.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <asio/ip/v6_only.hpp>
+#include <asio/post.hpp>
+
+#include "plexd/platform/sockets.hpp"
+#include "session.hpp"
+
+namespace plexd::core {
+
+using tcp = asio::ip::tcp;
+
+std::string endpoint_text(const tcp::endpoint& ep) {
+  auto addr = ep.address();
+  if (addr.is_v6() && addr.to_v6().is_v4_mapped()) {
+    addr = asio::ip::make_address_v4(asio::ip::v4_mapped, addr.to_v6());
+  }
+  if (addr.is_v6()) return "[" + addr.to_string() + "]:" + std::to_string(ep.port());
+  return addr.to_string() + ":" + std::to_string(ep.port());
+}
+
+listener::listener(loop_context& ctx, config::listener_config cfg, std::shared_ptr<handler> h)
+    : ctx_(ctx),
+      cfg_(std::move(cfg)),
+      name_(cfg_.name),
+      handler_(std::move(h)),
+      acceptor_(ctx.main_worker().io()),
+      backoff_(ctx.main_worker().io()),
+      access_(cfg_) {
+  apply_limits(cfg_);
+}
+
+void listener::apply_limits(const config::listener_config& cfg) {
+  max_connections_ = cfg.max_connections;
+  max_line_ = cfg.max_line;
+  max_output_ = cfg.max_output;
+  const auto tick = worker::tick_period.count();
+  idle_ticks_ = static_cast<std::uint32_t>((cfg.idle_timeout.count() + tick - 1) / tick);
+}
+
+void listener::apply(const config::listener_config& cfg) {
+  apply_limits(cfg);
+  access_.update(cfg);
+  handler_->update(cfg.options);
+  cfg_ = cfg;
+}
+
+std::string listener::state() const {
+  switch (state_.load()) {
+    case 1: return "listening";
+    case 2: return "draining";
+    case 3: return "stopped";
+    default: return "created";
+  }
+}
+
+std::string listener::open() {
+  const std::string where = "listener '" + name_ + "' on " + cfg_.bind.to_string();
+  asio::error_code ec;
+  if (auto fd = platform::inherited_listener(name_)) {
+    // systemd socket activation: the socket is already bound and listening.
+    acceptor_.assign(tcp::v4(), *fd, ec);
+    if (!ec) {
+      auto ep = acceptor_.local_endpoint(ec);
+      if (!ec && ep.address().is_v6()) {
+        (void)acceptor_.release(ec);
+        acceptor_.assign(tcp::v6(), *fd, ec);
+      }
+    }
+    if (ec) return where + ": cannot use the inherited socket: " + ec.message();
+    bound_ = endpoint_text(acceptor_.local_endpoint(ec));
+    spdlog::info("listener {}: using socket from the service manager on {}", name_, bound_);
+  } else {
+    const auto& host = cfg_.bind.host;
+    tcp::endpoint ep;
+    bool dual_stack = false;
+    if (host == "*") {
+      ep = tcp::endpoint(tcp::v6(), cfg_.bind.port);
+      dual_stack = true;
+    } else {
+      auto addr = asio::ip::make_address(host, ec);
+      if (ec) {
+        tcp::resolver resolver(ctx_.main_worker().io());
+        auto results = resolver.resolve(host, std::to_string(cfg_.bind.port), ec);
+        if (ec || results.empty()) return where + ": cannot resolve '" + host + "': " + ec.message();
+        ep = results.begin()->endpoint();
+      } else {
+        ep = tcp::endpoint(addr, cfg_.bind.port);
+      }
+    }
+    acceptor_.open(ep.protocol(), ec);
+    if (ec && dual_stack) {  // no IPv6 on this host: all IPv4 addresses
+      ep = tcp::endpoint(tcp::v4(), cfg_.bind.port);
+      dual_stack = false;
+      acceptor_.open(ep.protocol(), ec);
+    }
+    if (!ec && ep.protocol() == tcp::v6()) acceptor_.set_option(asio::ip::v6_only(!dual_stack), ec);
+    if (!ec) platform::prepare_listen_socket(acceptor_, ec);
+    if (!ec) acceptor_.bind(ep, ec);
+    if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) {
+      asio::error_code ignored;
+      acceptor_.close(ignored);
+      return where + ": " + ec.message();
+    }
+    const auto local = acceptor_.local_endpoint(ec);
+    bound_ = dual_stack ? "*:" + std::to_string(local.port()) : endpoint_text(local);
+  }
+  acceptor_.non_blocking(true, ec);
+  return {};
+}
+
+void listener::start() {
+  state_ = 1;
+  spdlog::info("listener {}: listening on {} (handler {})", name_, bound_, cfg_.handler);
+  do_accept();
+}
+
+void listener::stop_accepting(const char* new_state) {
+  state_ = std::string_view(new_state) == "stopped" ? 3 : 2;
+  asio::error_code ignored;
+  acceptor_.close(ignored);
+  backoff_.cancel();
+}
+
+void listener::do_accept() {
+  worker& target = ctx_.pick_worker();
+  acceptor_.async_accept(target.io(), [self = shared_from_this(), &target](const asio::error_code& ec,
+                                                                            tcp::socket socket) {
+    self->on_accept(ec, std::move(socket), target);
+  });
+}
+
+void listener::on_accept(const asio::error_code& ec, tcp::socket socket, worker& target) {
+  if (state_ != 1 || ec == asio::error::operation_aborted) return;
+  if (ec) {
+    if (platform::is_resource_exhaustion(ec)) {
+      // Out of descriptors: retrying at once would spin. Log once per
+      // episode, back off (50 ms doubling to 1 s), then try again.
+      if (!exhausted_logged_) {
+        spdlog::warn("listener {}: accept failed: {}; backing off until descriptors free up", name_,
+                     ec.message());
+        exhausted_logged_ = true;
+      }
+      stats_.errors.fetch_add(1, std::memory_order_relaxed);
+      backoff_delay_ = std::min(std::chrono::milliseconds(1000),
+                                backoff_delay_.count() == 0 ? std::chrono::milliseconds(50) : backoff_delay_ * 2);
+      backoff_.expires_after(backoff_delay_);
+      backoff_.async_wait([self = shared_from_this()](const asio::error_code& wec) {
+        if (!wec && self->state_ == 1) self->do_accept();
+      });
+      return;
+    }
+    // A connection that died in the backlog (ECONNABORTED...): not ours to fix.
+    spdlog::debug("listener {}: accept: {}", name_, ec.message());
+    do_accept();
+    return;
+  }
+  if (exhausted_logged_) {
+    spdlog::info("listener {}: accepting again", name_);
+    exhausted_logged_ = false;
+  }
+  backoff_delay_ = std::chrono::milliseconds(0);
+  admit(std::move(socket), target);
+  // Take what else is waiting in the backlog without another trip
+  // through the reactor (accept rate for short connections).
+  for (int i = 0; i < 32 && state_ == 1; ++i) {
+    worker& next = ctx_.pick_worker();
+    asio::error_code aec;
+    tcp::socket more = acceptor_.accept(next.io(), aec);
+    if (aec) break;  // would_block, or an error the async path will see again
+    admit(std::move(more), next);
+  }
+  do_accept();
+}
+
+void listener::admit(tcp::socket socket, worker& target) {
+  asio::error_code ec;
+  const auto remote = socket.remote_endpoint(ec);
+  if (ec) return;  // already gone
+  std::string peer = endpoint_text(remote);
+  std::optional<refusal> refused;
+  if (static_cast<std::size_t>(stats_.active.load(std::memory_order_relaxed)) >= max_connections_.load()) {
+    refused = refusal::max_connections;
+  } else {
+    refused = access_.admit(remote.address(), peer.substr(0, peer.rfind(':')), std::chrono::steady_clock::now());
+  }
+  if (refused) {
+    stats_.count_refusal(*refused);
+    log_refusal(*refused, peer);
+    socket.close(ec);  // at once: a refused client must not wait
+    return;
+  }
+  stats_.accepted.fetch_add(1, std::memory_order_relaxed);
+  stats_.active.fetch_add(1, std::memory_order_relaxed);
+  // Without TCP_NODELAY a small reply waits for the peer's delayed ACK (40 ms).
+  socket.set_option(tcp::no_delay(true), ec);
+  socket.non_blocking(true, ec);
+  auto start = [self = shared_from_this(), &target, s = std::move(socket), p = std::move(peer)]() mutable {
+    std::make_shared<session>(target, self, std::move(s), std::move(p))->start();
+  };
+  if (&target == &ctx_.main_worker()) {
+    start();
+  } else {
+    asio::post(target.io(), std::move(start));
+  }
+}
+
+void listener::log_refusal(refusal why, const std::string& peer) {
+  // Rate-limited: a connection flood must not become a log flood.
+  const auto now = std::chrono::steady_clock::now();
+  if (now - refusal_log_at_ < std::chrono::seconds(1)) {
+    ++refusals_unlogged_;
+    return;
+  }
+  refusal_log_at_ = now;
+  if (refusals_unlogged_ > 0) {
+    spdlog::info("listener {}: refused {} ({}); {} more refused since the last report", name_, peer,
+                 refusal_name(why), refusals_unlogged_);
+  } else {
+    spdlog::info("listener {}: refused {} ({})", name_, peer, refusal_name(why));
+  }
+  refusals_unlogged_ = 0;
+}
+
+void listener::session_closed(const std::string& source_key) {
+  access_.release(source_key);
+  stats_.active.fetch_sub(1, std::memory_order_relaxed);
+}
+
+}  // namespace plexd::core

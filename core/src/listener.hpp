@@ -1,0 +1,84 @@
+// One [[listener]]: its acceptor, limits, access rules, handler and
+// counters. Accepting happens on the main loop thread; each accepted
+// socket is created on the next worker's io_context (a hand-off that works
+// the same on every system, so no SO_REUSEPORT is needed).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include <asio/ip/tcp.hpp>
+#include <asio/steady_timer.hpp>
+
+#include "access.hpp"
+#include "loop_context.hpp"
+#include "plexd/config/config.hpp"
+#include "plexd/core/handler.hpp"
+#include "plexd/core/metrics.hpp"
+
+namespace plexd::core {
+
+class listener : public std::enable_shared_from_this<listener> {
+ public:
+  listener(loop_context& ctx, config::listener_config cfg, std::shared_ptr<handler> h);
+  listener(const listener&) = delete;
+  listener& operator=(const listener&) = delete;
+
+  /// Binds (or takes the socket systemd handed over). Returns an error
+  /// naming the listener and address, or "".
+  std::string open();
+  void start();
+  /// Stops accepting for good (stop, or removed by a reload).
+  void stop_accepting(const char* new_state);
+  /// Reload with the same bind and handler: new limits, rules, options.
+  void apply(const config::listener_config& cfg);
+
+  const std::string& name() const { return name_; }
+  const config::listener_config& config() const { return cfg_; }  // main thread only
+  std::string bound_address() const { return bound_; }
+  std::string state() const;
+  handler& get_handler() { return *handler_; }
+  listener_stats& stats() { return stats_; }
+
+  // Read by sessions on any thread.
+  std::size_t max_line() const { return max_line_.load(std::memory_order_relaxed); }
+  std::size_t max_output() const { return max_output_.load(std::memory_order_relaxed); }
+  std::uint32_t idle_ticks() const { return idle_ticks_.load(std::memory_order_relaxed); }
+  bool has_idle_timeout() const { return idle_ticks() != 0; }
+
+  /// A session admitted from `source_key` has ended.
+  void session_closed(const std::string& source_key);
+
+ private:
+  void apply_limits(const config::listener_config& cfg);
+  void do_accept();
+  void on_accept(const asio::error_code& ec, asio::ip::tcp::socket socket, worker& target);
+  void admit(asio::ip::tcp::socket socket, worker& target);
+  void log_refusal(refusal why, const std::string& peer);
+
+  loop_context& ctx_;
+  config::listener_config cfg_;
+  std::string name_;
+  std::shared_ptr<handler> handler_;
+  asio::ip::tcp::acceptor acceptor_;
+  asio::steady_timer backoff_;
+  std::string bound_;
+  std::atomic<std::size_t> max_connections_{0};
+  std::atomic<std::size_t> max_line_{0};
+  std::atomic<std::size_t> max_output_{0};
+  std::atomic<std::uint32_t> idle_ticks_{0};
+  std::atomic<int> state_{0};  // 0 created, 1 listening, 2 draining, 3 stopped
+  access_policy access_;
+  listener_stats stats_;
+  bool exhausted_logged_ = false;
+  std::chrono::milliseconds backoff_delay_{0};
+  std::chrono::steady_clock::time_point refusal_log_at_{};
+  std::uint64_t refusals_unlogged_ = 0;
+};
+
+/// "ADDRESS:PORT" (or "[V6]:PORT") of an endpoint; IPv4-mapped shown as IPv4.
+std::string endpoint_text(const asio::ip::tcp::endpoint& ep);
+
+}  // namespace plexd::core

@@ -1,0 +1,200 @@
+#include "plexd/core/server.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <asio/post.hpp>
+
+#include "listener.hpp"
+#include "loop_context.hpp"
+#include "plexd/core/handler.hpp"
+#include "session.hpp"
+
+namespace plexd::core {
+
+namespace {
+std::uint32_t ticks_for(std::chrono::milliseconds d) {
+  const auto t = worker::tick_period.count();
+  return static_cast<std::uint32_t>((d.count() + t - 1) / t);
+}
+}  // namespace
+
+server::server(unsigned threads) : ctx_(std::make_unique<loop_context>()) {
+  threads = std::max(1U, threads);
+  for (unsigned i = 0; i < threads; ++i) ctx_->workers.push_back(std::make_unique<worker>(i));
+  ctx_->env.worker_count = threads;
+  ctx_->env.post = [ctx = ctx_.get()](unsigned w, std::function<void()> fn) {
+    asio::post(ctx->workers[w]->io(), std::move(fn));
+  };
+}
+
+server::~server() {
+  for (auto& w : ctx_->workers) w->join();
+}
+
+asio::io_context& server::main_io() { return ctx_->main_worker().io(); }
+unsigned server::threads() const { return static_cast<unsigned>(ctx_->workers.size()); }
+
+std::string server::open_listener(const config::listener_config& lc, std::shared_ptr<listener>& out) {
+  auto l = std::make_shared<listener>(*ctx_, lc, make_handler(lc, ctx_->env));
+  auto error = l->open();
+  if (error.empty()) out = std::move(l);
+  return error;
+}
+
+std::vector<std::string> server::open(const config::config& cfg) {
+  std::vector<std::string> errors;
+  grace_ = cfg.daemon.shutdown_grace;
+  for (const auto& lc : cfg.listeners) {
+    std::shared_ptr<listener> l;
+    auto error = open_listener(lc, l);
+    if (!error.empty()) {
+      errors.push_back(error);
+      continue;
+    }
+    listeners_[lc.name] = std::move(l);
+  }
+  if (!errors.empty()) {
+    // Nothing half-started: release every port we did get.
+    for (auto& [name, l] : listeners_) l->stop_accepting("stopped");
+    listeners_.clear();
+  }
+  refresh_idle_checks();
+  return errors;
+}
+
+void server::start() {
+  for (auto& [name, l] : listeners_) l->start();
+  for (auto& w : ctx_->workers) w->start_sweep(&ctx_->idle_checks);
+}
+
+void server::run() {
+  for (std::size_t i = 1; i < ctx_->workers.size(); ++i) ctx_->workers[i]->start_thread();
+  ctx_->main_worker().io().run();
+  for (auto& w : ctx_->workers) w->join();
+}
+
+std::vector<std::string> server::apply(const config::config& cfg) {
+  std::vector<std::string> failures;
+  const auto old_grace = grace_;
+  grace_ = cfg.daemon.shutdown_grace;
+  std::map<std::string, const config::listener_config*> wanted;
+  for (const auto& lc : cfg.listeners) wanted[lc.name] = &lc;
+
+  // Removed listeners first: their ports may be reused below.
+  for (auto it = listeners_.begin(); it != listeners_.end();) {
+    if (wanted.count(it->first) == 0) {
+      spdlog::info("reload: listener {} removed; draining its connections for up to {} ms", it->first,
+                   old_grace.count());
+      remove_listener(it->second, old_grace);
+      it = listeners_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (const auto& lc : cfg.listeners) {
+    auto it = listeners_.find(lc.name);
+    if (it != listeners_.end() && it->second->config().bind == lc.bind && it->second->config().handler == lc.handler) {
+      it->second->apply(lc);  // unchanged identity: connections stay
+      continue;
+    }
+    if (it != listeners_.end() && it->second->config().bind == lc.bind) {
+      // Same address, new handler: the old acceptor must let go first.
+      spdlog::info("reload: listener {} changes handler {} -> {}", lc.name, it->second->config().handler, lc.handler);
+      remove_listener(it->second, grace_);
+      listeners_.erase(it);
+      it = listeners_.end();
+    }
+    std::shared_ptr<listener> fresh;
+    auto error = open_listener(lc, fresh);
+    if (!error.empty()) {
+      failures.push_back(error + (it != listeners_.end() ? " (still serving on the old address)" : ""));
+      continue;
+    }
+    if (it != listeners_.end()) {
+      spdlog::info("reload: listener {} moves {} -> {}", lc.name, it->second->config().bind.to_string(),
+                   lc.bind.to_string());
+      remove_listener(it->second, grace_);
+      listeners_.erase(it);
+    }
+    fresh->start();
+    listeners_[lc.name] = std::move(fresh);
+  }
+  refresh_idle_checks();
+  reap_drained();
+  return failures;
+}
+
+void server::remove_listener(const std::shared_ptr<listener>& l, std::chrono::milliseconds grace) {
+  l->stop_accepting("draining");
+  draining_.push_back(l);
+  for (auto& w : ctx_->workers) {
+    asio::post(w->io(), [wk = w.get(), l, grace] {
+      const auto deadline = wk->now_tick() + ticks_for(grace);
+      for (auto& s : wk->snapshot()) {
+        if (s->owner() == l.get()) s->drain_at(deadline);
+      }
+    });
+  }
+}
+
+void server::reap_drained() {
+  std::erase_if(draining_, [](const std::shared_ptr<listener>& l) { return l->stats().active.load() == 0; });
+}
+
+void server::refresh_idle_checks() {
+  bool any = false;
+  for (auto& [name, l] : listeners_) any = any || l->has_idle_timeout();
+  ctx_->idle_checks = any;
+}
+
+void server::stop(std::chrono::milliseconds grace) {
+  if (stopping_) return;
+  stopping_ = true;
+  for (auto& [name, l] : listeners_) l->stop_accepting("stopped");
+  for (auto& l : draining_) l->stop_accepting("stopped");
+  const auto ticks = ticks_for(grace);
+  for (auto& w : ctx_->workers) {
+    asio::post(w->io(), [wk = w.get(), ticks] {
+      const auto deadline = wk->now_tick() + ticks;
+      for (auto& s : wk->snapshot()) s->begin_drain(deadline);
+      wk->release();
+    });
+  }
+}
+
+std::vector<listener_status> server::status() const {
+  std::vector<listener_status> out;
+  auto add = [&](const listener& cl) {
+    auto& l = const_cast<listener&>(cl);
+    auto& s = l.stats();
+    listener_status st;
+    st.name = l.name();
+    st.bind = l.bound_address();
+    st.handler = l.config().handler;
+    st.state = l.state();
+    st.active = s.active.load();
+    st.accepted = s.accepted.load();
+    st.refused = s.refused.load();
+    for (std::size_t i = 0; i < s.refused_by.size(); ++i) {
+      st.refused_by[std::string(refusal_name(static_cast<refusal>(i)))] = s.refused_by[i].load();
+    }
+    st.bytes_in = s.bytes_in.load();
+    st.bytes_out = s.bytes_out.load();
+    st.errors = s.errors.load();
+    out.push_back(std::move(st));
+  };
+  for (const auto& [name, l] : listeners_) add(*l);
+  for (const auto& l : draining_) {
+    if (l->stats().active.load() > 0) add(*l);
+  }
+  return out;
+}
+
+std::int64_t server::active_connections() const {
+  std::int64_t n = 0;
+  for (const auto& [name, l] : listeners_) n += l->stats().active.load();
+  for (const auto& l : draining_) n += l->stats().active.load();
+  return n;
+}
+
+}  // namespace plexd::core

@@ -1,0 +1,267 @@
+#include "session.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <asio/post.hpp>
+
+#include "listener.hpp"
+#include "plexd/core/line_framer.hpp"
+#include "worker.hpp"
+
+namespace plexd::core {
+
+namespace {
+// Reads per wake-up before yielding to other sockets: one busy client must
+// not starve the rest of the loop.
+constexpr int max_reads_per_wakeup = 8;
+// How long a closing session waits for the peer's EOF after shutdown(send),
+// so that unread input does not turn our last bytes into an RST.
+constexpr std::uint32_t linger_ticks = 10;
+}  // namespace
+
+session::session(worker& w, std::shared_ptr<listener> owner, asio::ip::tcp::socket socket, std::string peer)
+    : worker_(w),
+      listener_(std::move(owner)),
+      socket_(std::move(socket)),
+      peer_(std::move(peer)),
+      opened_(std::chrono::steady_clock::now()) {}
+
+session::~session() = default;
+
+const std::string& session::listener_name() const { return listener_->name(); }
+unsigned session::worker_index() const { return worker_.index(); }
+
+void session::start() {
+  worker_.add(this);
+  last_active_ = worker_.now_tick();
+  spdlog::debug("listener {}: {} connected", listener_->name(), peer_);
+  listener_->get_handler().on_open(*this);
+  if (state_ == state::open || state_ == state::lingering) wait_readable();
+}
+
+void session::wait_readable() {
+  if (reading_) return;
+  reading_ = true;
+  socket_.async_wait(asio::socket_base::wait_read,
+                     [self = shared_from_this()](const asio::error_code& ec) { self->on_readable(ec); });
+}
+
+void session::on_readable(const asio::error_code& ec) {
+  reading_ = false;
+  if (finished_ || state_ == state::closed) return;
+  if (ec) {
+    fail("read wait failed", true);
+    return;
+  }
+  char* buf = worker_.read_buffer();
+  for (int i = 0; i < max_reads_per_wakeup; ++i) {
+    asio::error_code rec;
+    const std::size_t n = socket_.read_some(asio::buffer(buf, worker::read_buffer_size), rec);
+    if (rec == asio::error::would_block || rec == asio::error::try_again) break;
+    if (rec == asio::error::eof) {
+      peer_eof_ = true;
+      if (state_ == state::lingering) {
+        finish();
+        return;
+      }
+      close_after_flush();  // the client is done: send what is queued, then close
+      return;
+    }
+    if (rec) {
+      fail(rec == asio::error::connection_reset ? "reset by peer" : "read error", rec != asio::error::connection_reset);
+      return;
+    }
+    bytes_in_ += n;
+    listener_->stats().bytes_in.fetch_add(n, std::memory_order_relaxed);
+    last_active_ = worker_.now_tick();
+    if (state_ == state::open) handle_input(buf, n);  // closing/lingering: discard
+    if (state_ == state::closed) return;
+    if (n < worker::read_buffer_size) break;  // a short read drained the socket
+  }
+  if (state_ != state::closed && state_ != state::closing) wait_readable();
+}
+
+void session::handle_input(const char* data, std::size_t size) {
+  handler& h = listener_->get_handler();
+  in_batch_ = true;
+  if (h.line_based()) {
+    const bool ok = split_lines(in_, std::string_view(data, size), listener_->max_line(),
+                                [&](std::string_view line) {
+                                  if (state_ == state::open) h.on_line(*this, line);
+                                });
+    // Keep a small tail buffer for the next partial line; give big ones back.
+    if (in_.empty() && in_.capacity() > 256) std::string().swap(in_);
+    if (!ok) {
+      in_batch_ = false;
+      spdlog::warn("listener {}: {} sent a line longer than max_line ({} bytes); disconnecting",
+                   listener_->name(), peer_, listener_->max_line());
+      fail("line longer than max_line", true);
+      return;
+    }
+  } else {
+    h.on_data(*this, std::string_view(data, size));
+  }
+  if (state_ != state::closed) h.on_batch_end(*this);
+  in_batch_ = false;
+  try_flush();
+}
+
+void session::send(std::string_view data) {
+  if (state_ != state::open || data.empty()) return;
+  const std::size_t queued = out_.size() - out_off_;
+  if (queued + data.size() > listener_->max_output()) {
+    spdlog::warn("listener {}: {} is not reading; output queue would exceed max_output ({} bytes); disconnecting",
+                 listener_->name(), peer_, listener_->max_output());
+    fail("output queue over max_output", true);
+    return;
+  }
+  if (queued == 0 && !in_batch_ && !writing_) {
+    // The common case: the socket takes it all and nothing is copied.
+    std::size_t written = 0;
+    if (!write_some(data, written)) return;
+    data.remove_prefix(written);
+    if (data.empty()) return;
+  }
+  out_.append(data);
+  if (!in_batch_) try_flush();
+}
+
+bool session::write_some(std::string_view data, std::size_t& written) {
+  asio::error_code ec;
+  written = socket_.write_some(asio::buffer(data.data(), data.size()), ec);
+  if (ec == asio::error::would_block || ec == asio::error::try_again) {
+    written = 0;
+    return true;
+  }
+  if (ec) {
+    fail(ec == asio::error::broken_pipe || ec == asio::error::connection_reset ? "reset by peer" : "write error",
+         false);
+    return false;
+  }
+  bytes_out_ += written;
+  listener_->stats().bytes_out.fetch_add(written, std::memory_order_relaxed);
+  last_active_ = worker_.now_tick();
+  return true;
+}
+
+void session::try_flush() {
+  if (writing_ || state_ == state::closed || state_ == state::lingering) return;
+  while (out_off_ < out_.size()) {
+    std::size_t written = 0;
+    if (!write_some(std::string_view(out_).substr(out_off_), written)) return;
+    if (written == 0) {
+      wait_writable();
+      return;
+    }
+    out_off_ += written;
+  }
+  // Drained: an idle session holds no output buffer.
+  std::string().swap(out_);
+  out_off_ = 0;
+  after_flush();
+}
+
+void session::wait_writable() {
+  writing_ = true;
+  socket_.async_wait(asio::socket_base::wait_write, [self = shared_from_this()](const asio::error_code& ec) {
+    self->writing_ = false;
+    if (self->finished_ || self->state_ == state::closed) return;
+    if (ec) {
+      self->fail("write wait failed", true);
+      return;
+    }
+    self->try_flush();
+  });
+}
+
+void session::close_after_flush() {
+  if (state_ != state::open) return;
+  state_ = state::closing;
+  if (!in_batch_ && !writing_ && out_off_ >= out_.size()) after_flush();
+}
+
+void session::after_flush() {
+  if (state_ != state::closing) return;
+  if (peer_eof_) {
+    finish();
+    return;
+  }
+  // Half-close, then read (and drop) until the peer closes too.
+  asio::error_code ec;
+  socket_.shutdown(asio::socket_base::shutdown_send, ec);
+  state_ = state::lingering;
+  set_deadline(worker_.now_tick() + linger_ticks);
+  wait_readable();
+}
+
+void session::set_deadline(std::uint32_t tick) {
+  if (tick == 0) tick = 1;
+  if (deadline_ != 0 && deadline_ <= tick) return;  // keep the earlier one
+  if (deadline_ == 0) worker_.add_deadline();
+  deadline_ = tick;
+}
+
+void session::on_tick(std::uint32_t now) {
+  if (finished_) return;
+  if (deadline_ != 0 && now >= deadline_) {
+    if (drain_at_deadline_ && state_ == state::open) {
+      drain_at_deadline_ = false;
+      worker_.remove_deadline();
+      deadline_ = 0;
+      begin_drain(now + linger_ticks);
+      return;
+    }
+    close_reason_ = state_ == state::lingering ? "closed (peer did not close in time)" : "closed at the grace deadline";
+    finish();
+    return;
+  }
+  const auto idle = listener_->idle_ticks();
+  if (idle != 0 && state_ == state::open && now - last_active_ >= idle) {
+    spdlog::info("listener {}: {} idle for {} ms; closing", listener_->name(), peer_,
+                 std::chrono::duration_cast<std::chrono::milliseconds>(idle * worker::tick_period).count());
+    close_reason_ = "idle timeout";
+    finish();
+  }
+}
+
+void session::begin_drain(std::uint32_t deadline) {
+  if (finished_) return;
+  if (state_ == state::open) {
+    listener_->get_handler().on_stop(*this);
+    close_after_flush();
+  }
+  set_deadline(deadline);
+}
+
+void session::drain_at(std::uint32_t deadline) {
+  if (finished_ || state_ != state::open) return;
+  drain_at_deadline_ = true;
+  set_deadline(deadline);
+}
+
+void session::fail(const char* reason, bool as_error) {
+  if (finished_ || state_ == state::closed) return;
+  state_ = state::closed;
+  close_reason_ = reason;
+  close_is_error_ = as_error;
+  asio::post(worker_.io(), [self = shared_from_this()] { self->finish(); });
+}
+
+void session::finish() {
+  if (finished_) return;
+  finished_ = true;
+  state_ = state::closed;
+  asio::error_code ignored;
+  socket_.close(ignored);  // cancels the pending waits; they hold `self`
+  if (close_is_error_) listener_->stats().errors.fetch_add(1, std::memory_order_relaxed);
+  listener_->get_handler().on_close(*this);
+  if (deadline_ != 0) worker_.remove_deadline();
+  worker_.remove(this);
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - opened_).count();
+  spdlog::debug("listener {}: {} {}: {} bytes in, {} bytes out, {} ms", listener_->name(), peer_, close_reason_,
+                bytes_in_, bytes_out_, ms);
+  listener_->session_closed(peer_.substr(0, peer_.rfind(':')));
+}
+
+}  // namespace plexd::core

@@ -1,0 +1,90 @@
+// One client connection. No buffer is held while idle: the session waits
+// for readability, then reads into its thread's shared buffer until a
+// short read; replies go straight to the socket and only what would block
+// is queued (shared/notes/asio-performance.md measured this shape).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include <asio/ip/tcp.hpp>
+
+#include "plexd/core/handler.hpp"
+
+namespace plexd::core {
+
+class listener;
+class worker;
+
+class session final : public connection, public std::enable_shared_from_this<session> {
+ public:
+  session(worker& w, std::shared_ptr<listener> owner, asio::ip::tcp::socket socket, std::string peer);
+  ~session();
+  session(const session&) = delete;
+  session& operator=(const session&) = delete;
+
+  void start();
+
+  // connection
+  void send(std::string_view data) override;
+  void close_after_flush() override;
+  const std::string& peer() const override { return peer_; }
+  const std::string& listener_name() const override;
+  unsigned worker_index() const override;
+
+  /// Called by the worker's sweep: idle timeout and deadlines.
+  void on_tick(std::uint32_t now);
+  /// Stop: goodbye (handler), no more reading, close once flushed; force
+  /// close at `deadline`.
+  void begin_drain(std::uint32_t deadline);
+  /// Listener removed by a reload: keep serving until `deadline`, then drain.
+  void drain_at(std::uint32_t deadline);
+  const listener* owner() const { return listener_.get(); }
+  bool has_deadline() const { return deadline_ != 0; }
+
+  // The worker's intrusive list (no allocation per connection).
+  session* prev_ = nullptr;
+  session* next_ = nullptr;
+
+ private:
+  enum class state : std::uint8_t { open, closing, lingering, closed };
+
+  void wait_readable();
+  void on_readable(const asio::error_code& ec);
+  void handle_input(const char* data, std::size_t size);
+  void wait_writable();
+  void try_flush();
+  bool write_some(std::string_view data, std::size_t& written);
+  void after_flush();
+  void set_deadline(std::uint32_t tick);
+  /// Ends the session later, on the loop: safe to call from anywhere,
+  /// including another session's fan-out.
+  void fail(const char* reason, bool as_error);
+  void finish();
+
+  worker& worker_;
+  std::shared_ptr<listener> listener_;
+  asio::ip::tcp::socket socket_;
+  std::string peer_;
+  std::string in_;   // an unterminated line (line framing only)
+  std::string out_;  // output the socket did not take yet
+  std::size_t out_off_ = 0;
+  std::uint64_t bytes_in_ = 0;
+  std::uint64_t bytes_out_ = 0;
+  std::chrono::steady_clock::time_point opened_;
+  const char* close_reason_ = "closed by peer";
+  std::uint32_t last_active_ = 0;
+  std::uint32_t deadline_ = 0;  // 0 = none
+  state state_ = state::open;
+  bool reading_ = false;
+  bool writing_ = false;
+  bool in_batch_ = false;
+  bool peer_eof_ = false;
+  bool drain_at_deadline_ = false;
+  bool finished_ = false;
+  bool close_is_error_ = false;
+};
+
+}  // namespace plexd::core

@@ -1,0 +1,80 @@
+#include "worker.hpp"
+
+#include "session.hpp"
+
+namespace plexd::core {
+
+// Concurrency hint 1: each io_context is run by exactly one thread, which
+// lets Asio skip some locking; posting from other threads stays safe.
+worker::worker(unsigned index)
+    : index_(index),
+      io_(1),
+      timer_(io_),
+      guard_(asio::make_work_guard(io_)),
+      read_buffer_(std::make_unique<char[]>(read_buffer_size)) {}
+
+void worker::add(session* s) {
+  s->prev_ = nullptr;
+  s->next_ = head_;
+  if (head_ != nullptr) head_->prev_ = s;
+  head_ = s;
+  ++count_;
+}
+
+void worker::remove(session* s) {
+  if (s->prev_ != nullptr) {
+    s->prev_->next_ = s->next_;
+  } else if (head_ == s) {
+    head_ = s->next_;
+  }
+  if (s->next_ != nullptr) s->next_->prev_ = s->prev_;
+  s->prev_ = s->next_ = nullptr;
+  --count_;
+  if (released_ && count_ == 0) {
+    guard_.reset();
+    timer_.cancel();
+  }
+}
+
+std::vector<std::shared_ptr<session>> worker::snapshot() const {
+  std::vector<std::shared_ptr<session>> all;
+  all.reserve(count_);
+  for (session* s = head_; s != nullptr; s = s->next_) all.push_back(s->shared_from_this());
+  return all;
+}
+
+void worker::start_sweep(const std::atomic<bool>* idle_checks) {
+  idle_checks_ = idle_checks;
+  timer_.expires_after(tick_period);
+  timer_.async_wait([this](const asio::error_code& ec) {
+    if (!ec) on_tick();
+  });
+}
+
+void worker::on_tick() {
+  ++tick_;
+  if (deadlines_ > 0 || (idle_checks_ != nullptr && idle_checks_->load(std::memory_order_relaxed))) {
+    // Act on a snapshot: closing one session may close others (chat notices).
+    for (auto& s : snapshot()) s->on_tick(tick_);
+  }
+  if (released_ && count_ == 0) return;  // stopping and nothing left: let run() return
+  start_sweep(idle_checks_);
+}
+
+void worker::start_thread() {
+  thread_ = std::thread([this] { io_.run(); });
+}
+
+void worker::release() {
+  released_ = true;
+  if (count_ == 0) {
+    guard_.reset();
+    timer_.cancel();
+  }
+}
+
+void worker::join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+}  // namespace plexd::core

@@ -1,0 +1,73 @@
+// One event-loop thread: its io_context, the sessions living on it, the
+// shared read buffer, and a coarse timer for idle timeouts and deadlines
+// (one timer per thread instead of one per connection: see
+// shared/notes/asio-performance.md).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include <asio/executor_work_guard.hpp>
+#include <asio/io_context.hpp>
+#include <asio/steady_timer.hpp>
+
+namespace plexd::core {
+
+class session;
+
+class worker {
+ public:
+  static constexpr std::size_t read_buffer_size = 64 * 1024;
+  static constexpr std::chrono::milliseconds tick_period{100};
+
+  explicit worker(unsigned index);
+  worker(const worker&) = delete;
+  worker& operator=(const worker&) = delete;
+
+  asio::io_context& io() { return io_; }
+  unsigned index() const { return index_; }
+  /// One buffer per thread: a read shorter than it drains the socket, so
+  /// idle connections hold no buffer of their own.
+  char* read_buffer() { return read_buffer_.get(); }
+  /// Coarse time in ticks, advanced by the sweep timer.
+  std::uint32_t now_tick() const { return tick_; }
+
+  void add(session* s);
+  void remove(session* s);
+  std::size_t session_count() const { return count_; }
+  /// Strong references to every session, safe to act on while the list changes.
+  std::vector<std::shared_ptr<session>> snapshot() const;
+
+  /// Starts the sweep timer; `idle_checks` says whether any listener has an idle timeout.
+  void start_sweep(const std::atomic<bool>* idle_checks);
+  /// Runs the loop on a new thread (workers other than the first).
+  void start_thread();
+  /// Lets run() return once the sessions are gone (stop).
+  void release();
+  void join();
+
+  /// Sessions with a pending deadline make the sweep look at every session.
+  void add_deadline() { ++deadlines_; }
+  void remove_deadline() { --deadlines_; }
+
+ private:
+  void on_tick();
+
+  unsigned index_;
+  asio::io_context io_;
+  asio::steady_timer timer_;
+  asio::executor_work_guard<asio::io_context::executor_type> guard_;
+  std::unique_ptr<char[]> read_buffer_;
+  std::uint32_t tick_ = 1;
+  session* head_ = nullptr;
+  std::size_t count_ = 0;
+  std::size_t deadlines_ = 0;
+  bool released_ = false;
+  const std::atomic<bool>* idle_checks_ = nullptr;
+  std::thread thread_;
+};
+
+}  // namespace plexd::core

@@ -1,0 +1,195 @@
+// The control client behind `plexd status|logs|reload`.
+#include <cstdio>
+#include <string>
+
+#include <asio/io_context.hpp>
+
+#include "config_source.hpp"
+#include "plexd/core/control.hpp"
+#include "plexd/core/json.hpp"
+#include "plexd/platform/control_transport.hpp"
+#include "verbs.hpp"
+
+namespace plexd::daemon {
+namespace {
+
+using core::json::value;
+
+// A blocking request/response session: small, and the CLI has nothing
+// else to do meanwhile.
+class control_client {
+ public:
+  bool connect(const cli_args& args) {
+    std::string endpoint = args.control;
+    if (endpoint.empty()) {
+      const auto src = find_config(args.config_file);
+      auto loaded = load(src);
+      if (!loaded.ok()) {
+        for (const auto& e : loaded.errors) std::fprintf(stderr, "%s\n", e.to_string().c_str());
+        return false;
+      }
+      endpoint = loaded.cfg.control.endpoint;
+      if (endpoint.empty()) {
+        std::fprintf(stderr, "plexd: the control endpoint is off in %s ([control] endpoint = \"\")\n",
+                     src.name().c_str());
+        return false;
+      }
+    }
+    std::string error;
+    stream_ = platform::connect_control_endpoint(io_, endpoint, error);
+    if (!stream_) {
+      std::fprintf(stderr, "plexd: %s (is the daemon running?)\n", error.c_str());
+      return false;
+    }
+    return true;
+  }
+
+  bool send(const value& request) {
+    std::string line = request.dump() + "\n";
+    asio::error_code result;
+    stream_->async_write(asio::buffer(line), [&](const asio::error_code& ec, std::size_t) { result = ec; });
+    io_.restart();
+    io_.run();
+    if (result) std::fprintf(stderr, "plexd: control endpoint: %s\n", result.message().c_str());
+    return !result;
+  }
+
+  /// Next reply line, parsed; a null value at end of stream or on error.
+  value receive() {
+    for (;;) {
+      const auto nl = buffer_.find('\n');
+      if (nl != std::string::npos) {
+        std::string line = buffer_.substr(0, nl);
+        buffer_.erase(0, nl + 1);
+        auto parsed = core::json::parse(line);
+        if (!parsed.ok()) {
+          std::fprintf(stderr, "plexd: bad reply from the daemon: %s\n", parsed.error.c_str());
+          return {};
+        }
+        return parsed.val;
+      }
+      char chunk[8192];
+      asio::error_code result;
+      std::size_t got = 0;
+      stream_->async_read_some(asio::buffer(chunk), [&](const asio::error_code& ec, std::size_t n) {
+        result = ec;
+        got = n;
+      });
+      io_.restart();
+      io_.run();
+      if (result) return {};
+      buffer_.append(chunk, got);
+    }
+  }
+
+ private:
+  asio::io_context io_;
+  std::shared_ptr<platform::control_stream> stream_;
+  std::string buffer_;
+};
+
+value request(const cli_args& args, value req, control_client& client) {
+  if (!client.connect(args) || !client.send(req)) return {};
+  auto reply = client.receive();
+  if (reply.is_null()) std::fprintf(stderr, "plexd: no reply from the daemon\n");
+  return reply;
+}
+
+std::string human_bytes(double b) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  int u = 0;
+  while (b >= 1024 && u < 4) {
+    b /= 1024;
+    ++u;
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, u == 0 ? "%.0f %s" : "%.1f %s", b, units[u]);
+  return buf;
+}
+
+void print_status_table(const value& s) {
+  const auto& lr = s["last_reload"];
+  std::printf("plexd %s  pid %.0f  up %.1f s  threads %.0f (%s)\n", s["version"].as_string().c_str(),
+              s["pid"].as_number(), s["uptime_s"].as_number(), s["threads"].as_number(),
+              s["backend"].as_string().c_str());
+  std::printf("config %s (generation %.0f); last reload %s at %s\n", s["config_file"].as_string().c_str(),
+              s["config_generation"].as_number(), lr["ok"].as_bool() ? "ok" : "FAILED",
+              lr["at"].as_string().c_str());
+  for (const auto& e : lr["errors"].as_array()) std::printf("  %s\n", e.as_string().c_str());
+  std::printf("\n%-16s %-22s %-8s %-10s %7s %9s %8s %11s %11s %7s\n", "NAME", "BIND", "HANDLER", "STATE", "ACTIVE",
+              "ACCEPTED", "REFUSED", "IN", "OUT", "ERRORS");
+  for (const auto& l : s["listeners"].as_array()) {
+    std::printf("%-16s %-22s %-8s %-10s %7.0f %9.0f %8.0f %11s %11s %7.0f\n", l["name"].as_string().c_str(),
+                l["bind"].as_string().c_str(), l["handler"].as_string().c_str(), l["state"].as_string().c_str(),
+                l["active"].as_number(), l["accepted"].as_number(), l["refused"].as_number(),
+                human_bytes(l["bytes_in"].as_number()).c_str(), human_bytes(l["bytes_out"].as_number()).c_str(),
+                l["errors"].as_number());
+  }
+}
+
+void print_record(const value& r, bool as_json) {
+  if (as_json) {
+    std::printf("%s\n", r.dump().c_str());
+  } else {
+    std::printf("%s %-5s %s\n", r["time"].as_string().c_str(), r["level"].as_string().c_str(),
+                r["text"].as_string().c_str());
+  }
+  std::fflush(stdout);
+}
+
+bool reply_failed(const value& reply) {
+  if (reply.is_null()) return true;
+  if (!reply["error"].is_null()) {
+    std::fprintf(stderr, "plexd: %s\n", reply["error"].as_string().c_str());
+    return true;
+  }
+  return false;
+}
+}  // namespace
+
+int query_status(const cli_args& args) {
+  control_client client;
+  auto reply = request(args, core::json::object{{"v", 1}, {"cmd", "status"}}, client);
+  if (reply_failed(reply)) return 1;
+  if (args.json) {
+    std::printf("%s\n", reply["status"].dump().c_str());
+  } else {
+    print_status_table(reply["status"]);
+  }
+  return 0;
+}
+
+int show_logs(const cli_args& args) {
+  control_client client;
+  auto reply = request(args,
+                       core::json::object{{"v", 1}, {"cmd", "logs"}, {"n", args.count}, {"follow", args.follow}},
+                       client);
+  if (reply_failed(reply)) return 1;
+  for (const auto& r : reply["records"].as_array()) print_record(r, args.json);
+  if (!args.follow) return 0;
+  for (;;) {
+    auto next = client.receive();
+    if (next.is_null()) return 0;  // the daemon went away
+    print_record(next["record"], args.json);
+  }
+}
+
+int request_reload(const cli_args& args) {
+  control_client client;
+  auto reply = request(args, core::json::object{{"v", 1}, {"cmd", "reload"}}, client);
+  if (reply.is_null()) return 1;
+  if (!reply["error"].is_null() && reply["reload"].is_null()) {
+    std::fprintf(stderr, "plexd: %s\n", reply["error"].as_string().c_str());
+    return 1;
+  }
+  const auto& r = reply["reload"];
+  if (r["ok"].as_bool()) {
+    std::printf("reload ok at %s\n", r["at"].as_string().c_str());
+    return 0;
+  }
+  std::fprintf(stderr, "reload rejected at %s:\n", r["at"].as_string().c_str());
+  for (const auto& e : r["errors"].as_array()) std::fprintf(stderr, "%s\n", e.as_string().c_str());
+  return 1;
+}
+
+}  // namespace plexd::daemon

@@ -1,0 +1,230 @@
+// `plexd run`: wires config, logging, the loop, the control endpoint, OS
+// events and the service manager together.
+#include "verbs.hpp"
+
+#include <chrono>
+#include <memory>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+#include <asio/post.hpp>
+#include <asio/steady_timer.hpp>
+
+#include "config_source.hpp"
+#include "plexd/core/control.hpp"
+#include "plexd/core/logging.hpp"
+#include "plexd/core/server.hpp"
+#include "plexd/platform/backend.hpp"
+#include "plexd/platform/notify.hpp"
+#include "plexd/platform/os_events.hpp"
+#include "plexd/platform/process.hpp"
+#include "plexd/platform/sockets.hpp"
+#include "version.hpp"
+
+namespace plexd::daemon {
+namespace {
+
+using clock = std::chrono::steady_clock;
+
+class daemon_runner {
+ public:
+  daemon_runner(const cli_args& args, config_source src, config::config cfg)
+      : args_(args), src_(std::move(src)), cfg_(std::move(cfg)), started_(clock::now()) {}
+
+  int run() {
+    std::string log_error;
+    core::logging_options lo;
+    lo.level = args_.log_level.empty() ? cfg_.daemon.log_level : args_.log_level;
+    lo.file = cfg_.daemon.log_file;
+    lo.file_max_bytes = cfg_.daemon.log_file_max_bytes;
+    lo.file_count = cfg_.daemon.log_file_count;
+    ring_ = core::setup_logging(lo, log_error);
+    spdlog::info("{} starting, pid {}", version_line(), platform::current_pid());
+    spdlog::info("config: {} ({})", src_.name(), src_.how);
+    if (!log_error.empty()) spdlog::error("{}", log_error);
+    if (auto line = platform::raise_fd_limit(); !line.empty()) spdlog::info("{}", line);
+
+    unsigned threads = cfg_.daemon.threads;
+    if (threads == 0) threads = std::max(1U, std::thread::hardware_concurrency());
+    server_ = std::make_unique<core::server>(threads);
+    if (auto errors = server_->open(cfg_); !errors.empty()) {
+      for (const auto& e : errors) spdlog::error("cannot start: {}", e);
+      return 1;
+    }
+    if (auto unclaimed = platform::release_unclaimed_inherited(); !unclaimed.empty()) {
+      for (const auto& n : unclaimed) spdlog::warn("inherited socket '{}' matches no listener; closed", n);
+    }
+    if (!open_control()) return 1;
+    if (auto err = platform::drop_privileges(cfg_.daemon.user); !err.empty()) {
+      spdlog::error("cannot drop privileges: {}", err);
+      return 1;
+    }
+    events_ = std::make_unique<platform::os_events>(
+        server_->main_io(), [this] { stop(); }, [this] { reload(); });
+    last_reload_ = json_reload(true, {});
+    server_->start();
+    spdlog::info("ready: {} listeners, {} event-loop thread(s)", cfg_.listeners.size(), threads);
+    platform::notify_ready(summary());
+    start_heartbeat();
+    server_->run();
+    spdlog::info("stopped");
+    return 0;
+  }
+
+ private:
+  bool open_control() {
+    const auto& endpoint = cfg_.control.endpoint;
+    if (endpoint.empty()) {
+      spdlog::info("control endpoint: off");
+      return true;
+    }
+    core::control_callbacks cb;
+    cb.status = [this] { return status_json(); };
+    cb.reload = [this] { return reload(); };
+    cb.logs = ring_;
+    cb.version = version;
+    control_ = std::make_unique<core::control_server>(server_->main_io(), std::move(cb));
+    std::string error;
+    if (!control_->open(endpoint, error)) {
+      spdlog::error("cannot start: {}", error);
+      return false;
+    }
+    spdlog::info("control endpoint: {}", control_->describe());
+    return true;
+  }
+
+  // Watchdog pings come from the loop itself: a hung loop stops them and
+  // systemd restarts us. The same timer refreshes the STATUS= line.
+  void start_heartbeat() {
+    auto interval = platform::watchdog_interval();
+    period_ = interval ? std::chrono::duration_cast<std::chrono::milliseconds>(*interval / 2)
+                       : std::chrono::milliseconds(5000);
+    watchdog_ = interval.has_value();
+    heartbeat_ = std::make_unique<asio::steady_timer>(server_->main_io());
+    schedule_heartbeat();
+  }
+
+  void schedule_heartbeat() {
+    heartbeat_->expires_after(period_);
+    heartbeat_->async_wait([this](const asio::error_code& ec) {
+      if (ec || stopping_) return;
+      if (watchdog_) platform::notify_watchdog();
+      platform::notify_status(summary());
+      schedule_heartbeat();
+    });
+  }
+
+  std::string summary() const {
+    return std::to_string(cfg_.listeners.size()) + " listeners, " + std::to_string(server_->active_connections()) +
+           " connections, config generation " + std::to_string(generation_);
+  }
+
+  void stop() {
+    if (stopping_) return;
+    stopping_ = true;
+    platform::notify_stopping();
+    spdlog::info("stopping: closing listeners, draining connections for up to {} ms",
+                 cfg_.daemon.shutdown_grace.count());
+    if (heartbeat_) heartbeat_->cancel();
+    if (control_) control_->close();
+    server_->stop(cfg_.daemon.shutdown_grace);
+    // Not from inside its own callback: drop the OS event source later.
+    asio::post(server_->main_io(), [this] { events_.reset(); });
+  }
+
+  core::json::value reload() {
+    if (stopping_) return json_reload(false, {"the daemon is stopping"});
+    platform::notify_reloading();
+    spdlog::info("reload: reading {}", src_.name());
+    auto loaded = load(src_);
+    if (!loaded.ok()) {
+      std::vector<std::string> errors;
+      for (const auto& e : loaded.errors) {
+        errors.push_back(e.to_string());
+        spdlog::error("reload rejected: {}", e.to_string());
+      }
+      last_reload_ = json_reload(false, errors);
+      platform::notify_ready(summary());
+      return last_reload_;
+    }
+    auto& next = loaded.cfg;
+    if (next.daemon.threads != cfg_.daemon.threads) spdlog::warn("reload: [daemon] threads changes at the next restart");
+    if (next.control.endpoint != cfg_.control.endpoint) spdlog::warn("reload: [control] endpoint changes at the next restart");
+    if (next.daemon.log_file != cfg_.daemon.log_file) spdlog::warn("reload: [daemon] log_file changes at the next restart");
+    if (args_.log_level.empty()) core::set_log_level(next.daemon.log_level);
+    auto failures = server_->apply(next);
+    for (const auto& f : failures) spdlog::error("reload: {}", f);
+    next.control = cfg_.control;
+    next.daemon.threads = cfg_.daemon.threads;
+    cfg_ = std::move(next);
+    ++generation_;
+    last_reload_ = json_reload(failures.empty(), failures);
+    spdlog::info("reload: {} (config generation {})", failures.empty() ? "applied" : "applied with failures",
+                 generation_);
+    platform::notify_ready(summary());
+    return last_reload_;
+  }
+
+  static core::json::value json_reload(bool ok, const std::vector<std::string>& errors) {
+    core::json::array list(errors.begin(), errors.end());
+    return core::json::object{{"ok", ok}, {"at", core::iso_time(std::chrono::system_clock::now())},
+                              {"errors", std::move(list)}};
+  }
+
+  core::json::value status_json() const {
+    core::json::array listeners;
+    for (const auto& l : server_->status()) {
+      core::json::object refused_by;
+      for (const auto& [k, v] : l.refused_by) refused_by[k] = v;
+      listeners.push_back(core::json::object{
+          {"name", l.name}, {"bind", l.bind}, {"handler", l.handler}, {"state", l.state},
+          {"active", l.active}, {"accepted", l.accepted}, {"refused", l.refused},
+          {"refused_by", std::move(refused_by)}, {"bytes_in", l.bytes_in}, {"bytes_out", l.bytes_out},
+          {"errors", l.errors}});
+    }
+    const std::chrono::duration<double> up = clock::now() - started_;
+    return core::json::object{
+        {"version", version},
+        {"pid", platform::current_pid()},
+        {"uptime_s", std::round(up.count() * 10) / 10},
+        {"config_file", src_.name()},
+        {"config_generation", generation_},
+        {"last_reload", last_reload_},
+        {"threads", server_->threads()},
+        {"backend", platform::asio_backend()},
+        {"control", control_ ? control_->describe() : std::string()},
+        {"listeners", std::move(listeners)},
+    };
+  }
+
+  const cli_args& args_;
+  config_source src_;
+  config::config cfg_;
+  clock::time_point started_;
+  std::shared_ptr<core::log_ring> ring_;
+  std::unique_ptr<core::server> server_;
+  std::unique_ptr<core::control_server> control_;
+  std::unique_ptr<platform::os_events> events_;
+  std::unique_ptr<asio::steady_timer> heartbeat_;
+  std::chrono::milliseconds period_{5000};
+  bool watchdog_ = false;
+  bool stopping_ = false;
+  std::uint64_t generation_ = 1;
+  core::json::value last_reload_;
+};
+}  // namespace
+
+int run_daemon(const cli_args& args) {
+  auto src = find_config(args.config_file);
+  auto loaded = load(src);
+  if (!loaded.ok()) {
+    for (const auto& e : loaded.errors) std::fprintf(stderr, "%s\n", e.to_string().c_str());
+    std::fprintf(stderr, "plexd: %s: config is invalid; not starting\n", src.name().c_str());
+    return 1;
+  }
+  daemon_runner runner(args, src, std::move(loaded.cfg));
+  return runner.run();
+}
+
+}  // namespace plexd::daemon

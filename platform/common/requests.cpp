@@ -1,0 +1,31 @@
+// The process-wide hook behind request_stop()/request_reload(): whichever
+// os_events is alive receives them on its io_context.
+#include "requests.hpp"
+
+#include <mutex>
+
+#include <asio/post.hpp>
+
+namespace plexd::platform::detail {
+namespace {
+std::mutex mutex;
+request_target* target = nullptr;
+}  // namespace
+
+void set_request_target(request_target* t) {
+  std::lock_guard lock(mutex);
+  target = t;
+}
+
+void deliver(bool stop) {
+  std::lock_guard lock(mutex);
+  if (target == nullptr) return;
+  auto cb = stop ? target->on_stop : target->on_reload;
+  asio::post(*target->io, [cb] { cb(); });
+}
+}  // namespace plexd::platform::detail
+
+namespace plexd::platform {
+void request_stop() { detail::deliver(true); }
+void request_reload() { detail::deliver(false); }
+}  // namespace plexd::platform

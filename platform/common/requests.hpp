@@ -1,0 +1,19 @@
+// Private to platform/: routes stop/reload requests to the live os_events.
+#pragma once
+
+#include <functional>
+
+#include <asio/io_context.hpp>
+
+namespace plexd::platform::detail {
+
+struct request_target {
+  asio::io_context* io = nullptr;
+  std::function<void()> on_stop;
+  std::function<void()> on_reload;
+};
+
+void set_request_target(request_target* target);
+void deliver(bool stop);
+
+}  // namespace plexd::platform::detail

@@ -1,0 +1,60 @@
+// Byte streams for the control endpoint: "unix:PATH" (POSIX), "pipe:NAME"
+// (Windows named pipe), "tcp:HOST:PORT" (loopback only). The control
+// protocol in core/ only sees control_stream, so it is the same everywhere.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <asio/buffer.hpp>
+#include <asio/error_code.hpp>
+#include <asio/io_context.hpp>
+
+namespace plexd::platform {
+
+/// One connected control client (server side) or server (client side).
+class control_stream {
+ public:
+  using io_handler = std::function<void(const asio::error_code&, std::size_t)>;
+  virtual ~control_stream() = default;
+  /// Reads some bytes; the buffer must stay valid until the handler runs.
+  virtual void async_read_some(asio::mutable_buffer buffer, io_handler handler) = 0;
+  /// Writes all bytes; the buffer must stay valid until the handler runs.
+  virtual void async_write(asio::const_buffer buffer, io_handler handler) = 0;
+  virtual void close() = 0;
+};
+
+/// The listening side of the control endpoint.
+class control_acceptor {
+ public:
+  using accept_handler = std::function<void(std::shared_ptr<control_stream>)>;
+  virtual ~control_acceptor() = default;
+  /// Starts accepting; `on_accept` runs on the io_context for each client.
+  virtual void start(accept_handler on_accept) = 0;
+  /// Stops accepting and removes what the endpoint left behind (socket file).
+  virtual void close() = 0;
+  /// The endpoint as clients should name it, e.g. "tcp:127.0.0.1:40123".
+  virtual std::string describe() const = 0;
+};
+
+/// Opens `endpoint` for listening. On failure returns nullptr and sets `error`.
+std::unique_ptr<control_acceptor> open_control_endpoint(asio::io_context& io,
+                                                        const std::string& endpoint,
+                                                        std::string& error);
+
+/// Connects to `endpoint` (blocking connect, then async use). On failure
+/// returns nullptr and sets `error`.
+std::shared_ptr<control_stream> connect_control_endpoint(asio::io_context& io,
+                                                         const std::string& endpoint,
+                                                         std::string& error);
+
+/// Makes a control_stream over a connected TCP socket (shared by the
+/// POSIX and Windows transports).
+std::unique_ptr<control_acceptor> open_tcp_control(asio::io_context& io, const std::string& hostport,
+                                                   std::string& error);
+std::shared_ptr<control_stream> connect_tcp_control(asio::io_context& io, const std::string& hostport,
+                                                    std::string& error);
+
+}  // namespace plexd::platform

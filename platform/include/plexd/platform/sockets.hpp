@@ -1,0 +1,33 @@
+// Socket details that differ between systems and that Asio leaves to us.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <asio/ip/tcp.hpp>
+
+namespace plexd::platform {
+
+/// Options for a listening socket before bind(): SO_REUSEADDR on POSIX (so
+/// a restart is not blocked by TIME_WAIT), SO_EXCLUSIVEADDRUSE on Windows
+/// (where SO_REUSEADDR would let another process steal the port).
+void prepare_listen_socket(asio::ip::tcp::acceptor& acceptor, asio::error_code& ec);
+
+/// A listening socket handed over by the service manager (systemd socket
+/// activation) under `name`, or nothing. Each socket is handed out once.
+std::optional<asio::ip::tcp::acceptor::native_handle_type> inherited_listener(std::string_view name);
+
+/// Names of inherited sockets nobody took (so they can be logged), then
+/// closes them.
+std::vector<std::string> release_unclaimed_inherited();
+
+/// Raises the open-file limit to the hard limit. Returns a line to log, or "".
+std::string raise_fd_limit();
+
+/// True when `ec` is a transient resource shortage on accept (EMFILE,
+/// ENFILE, ENOBUFS, ENOMEM, WSAEMFILE...) after which accept should back off.
+bool is_resource_exhaustion(const asio::error_code& ec);
+
+}  // namespace plexd::platform

@@ -1,0 +1,127 @@
+// POSIX control endpoints: unix:PATH (the default) and tcp:HOST:PORT.
+#include "plexd/platform/control_transport.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include <asio/local/stream_protocol.hpp>
+
+#include "../common/stream_adapter.hpp"
+
+namespace plexd::platform {
+namespace {
+
+using local = asio::local::stream_protocol;
+
+class unix_acceptor final : public control_acceptor {
+ public:
+  explicit unix_acceptor(asio::io_context& io) : acceptor_(io) {}
+  ~unix_acceptor() override { close(); }
+
+  bool open(const std::string& path, std::string& error) {
+    namespace fs = std::filesystem;
+    std::error_code fec;
+    const fs::path dir = fs::path(path).parent_path();
+    if (!dir.empty()) {
+      fs::create_directories(dir, fec);
+      // The directory guards the socket on systems that ignore socket modes.
+      if (!fec) ::chmod(dir.c_str(), 0750);
+    }
+    asio::error_code ec;
+    // A socket file left by a crashed daemon: remove it only if nobody answers.
+    if (fs::exists(path, fec)) {
+      local::socket probe(acceptor_.get_executor());
+      probe.connect(local::endpoint(path), ec);
+      if (!ec) {
+        error = "control endpoint unix:" + path + " is in use by a running daemon";
+        return false;
+      }
+      ::unlink(path.c_str());
+    }
+    // Create the socket with 0660 (or stricter) from the start: no window
+    // in which the file exists with wider permissions.
+    const mode_t old_mask = ::umask(0117);
+    acceptor_.open(local(), ec);
+    if (!ec) acceptor_.bind(local::endpoint(path), ec);
+    ::umask(old_mask);
+    if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) {
+      error = "cannot open control endpoint unix:" + path + ": " + ec.message();
+      return false;
+    }
+    path_ = path;
+    return true;
+  }
+
+  void start(accept_handler on_accept) override {
+    on_accept_ = std::move(on_accept);
+    do_accept();
+  }
+
+  void close() override {
+    asio::error_code ignored;
+    if (acceptor_.is_open()) acceptor_.close(ignored);
+    if (!path_.empty()) {
+      ::unlink(path_.c_str());
+      path_.clear();
+    }
+  }
+
+  std::string describe() const override { return "unix:" + path_; }
+
+ private:
+  void do_accept() {
+    acceptor_.async_accept([this](const asio::error_code& ec, local::socket socket) {
+      if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
+      if (!ec) on_accept_(std::make_shared<detail::stream_adapter<local::socket>>(std::move(socket)));
+      do_accept();
+    });
+  }
+
+  local::acceptor acceptor_;
+  std::string path_;
+  accept_handler on_accept_;
+};
+
+bool starts_with(const std::string& s, const char* prefix, std::string& rest) {
+  const std::string p(prefix);
+  if (s.compare(0, p.size(), p) != 0) return false;
+  rest = s.substr(p.size());
+  return true;
+}
+}  // namespace
+
+std::unique_ptr<control_acceptor> open_control_endpoint(asio::io_context& io, const std::string& endpoint,
+                                                        std::string& error) {
+  std::string rest;
+  if (starts_with(endpoint, "unix:", rest)) {
+    auto acceptor = std::make_unique<unix_acceptor>(io);
+    if (!acceptor->open(rest, error)) return nullptr;
+    return acceptor;
+  }
+  if (starts_with(endpoint, "tcp:", rest)) return open_tcp_control(io, rest, error);
+  error = "control endpoint '" + endpoint + "' is not supported here (use unix:PATH or tcp:HOST:PORT)";
+  return nullptr;
+}
+
+std::shared_ptr<control_stream> connect_control_endpoint(asio::io_context& io, const std::string& endpoint,
+                                                         std::string& error) {
+  std::string rest;
+  if (starts_with(endpoint, "unix:", rest)) {
+    local::socket socket(io);
+    asio::error_code ec;
+    socket.connect(local::endpoint(rest), ec);
+    if (ec) {
+      error = "cannot connect to unix:" + rest + ": " + ec.message();
+      return nullptr;
+    }
+    return std::make_shared<detail::stream_adapter<local::socket>>(std::move(socket));
+  }
+  if (starts_with(endpoint, "tcp:", rest)) return connect_tcp_control(io, rest, error);
+  error = "control endpoint '" + endpoint + "' is not supported here (use unix:PATH or tcp:HOST:PORT)";
+  return nullptr;
+}
+
+}  // namespace plexd::platform

@@ -1,0 +1,26 @@
+#include "plexd/platform/process.hpp"
+
+#include <grp.h>
+#include <pwd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace plexd::platform {
+
+std::string drop_privileges(const std::string& user) {
+  if (user.empty() || ::geteuid() != 0) return {};
+  const passwd* pw = ::getpwnam(user.c_str());
+  if (pw == nullptr) return "no such user '" + user + "'";
+  // Order matters: supplementary groups and gid while still root, uid last.
+  if (::setgroups(0, nullptr) != 0 || ::setgid(pw->pw_gid) != 0 || ::setuid(pw->pw_uid) != 0) {
+    return "cannot switch to user '" + user + "': " + std::strerror(errno);
+  }
+  if (::setuid(0) == 0) return "privileges could be regained after switching to '" + user + "'";
+  return {};
+}
+
+long current_pid() { return static_cast<long>(::getpid()); }
+
+}  // namespace plexd::platform

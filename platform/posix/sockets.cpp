@@ -1,0 +1,103 @@
+#include "plexd/platform/sockets.hpp"
+
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <map>
+#include <mutex>
+
+#include <asio/socket_base.hpp>
+
+namespace plexd::platform {
+
+void prepare_listen_socket(asio::ip::tcp::acceptor& acceptor, asio::error_code& ec) {
+  acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+}
+
+namespace {
+// systemd socket activation: LISTEN_PID must be us, fds start at 3,
+// LISTEN_FDNAMES gives their names (FileDescriptorName=) separated by ':'.
+struct inherited_fds {
+  std::mutex mutex;
+  bool parsed = false;
+  std::multimap<std::string, int> by_name;
+
+  void parse() {
+    if (parsed) return;
+    parsed = true;
+    const char* pid = std::getenv("LISTEN_PID");
+    const char* fds = std::getenv("LISTEN_FDS");
+    if (pid == nullptr || fds == nullptr) return;
+    if (std::strtol(pid, nullptr, 10) != static_cast<long>(::getpid())) return;
+    const long count = std::strtol(fds, nullptr, 10);
+    const char* names_env = std::getenv("LISTEN_FDNAMES");
+    std::string names = names_env != nullptr ? names_env : "";
+    for (long i = 0; i < count; ++i) {
+      std::string name;
+      auto colon = names.find(':');
+      name = names.substr(0, colon);
+      names = colon == std::string::npos ? std::string() : names.substr(colon + 1);
+      if (name.empty()) name = "unknown";
+      const int fd = 3 + static_cast<int>(i);
+      ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+      by_name.emplace(name, fd);
+    }
+    // Children must not see these (the variables are for us only).
+    ::unsetenv("LISTEN_PID");
+    ::unsetenv("LISTEN_FDS");
+    ::unsetenv("LISTEN_FDNAMES");
+  }
+};
+
+inherited_fds& inherited() {
+  static inherited_fds fds;
+  return fds;
+}
+}  // namespace
+
+std::optional<int> inherited_listener(std::string_view name) {
+  auto& fds = inherited();
+  std::lock_guard lock(fds.mutex);
+  fds.parse();
+  auto it = fds.by_name.find(std::string(name));
+  if (it == fds.by_name.end()) return std::nullopt;
+  const int fd = it->second;
+  fds.by_name.erase(it);
+  return fd;
+}
+
+std::vector<std::string> release_unclaimed_inherited() {
+  auto& fds = inherited();
+  std::lock_guard lock(fds.mutex);
+  fds.parse();
+  std::vector<std::string> names;
+  for (auto& [name, fd] : fds.by_name) {
+    names.push_back(name + " (fd " + std::to_string(fd) + ")");
+    ::close(fd);
+  }
+  fds.by_name.clear();
+  return names;
+}
+
+std::string raise_fd_limit() {
+  rlimit lim{};
+  if (::getrlimit(RLIMIT_NOFILE, &lim) != 0) return {};
+  if (lim.rlim_cur >= lim.rlim_max) {
+    return "open-file limit " + std::to_string(lim.rlim_cur) + " (already the hard limit)";
+  }
+  const auto old = lim.rlim_cur;
+  lim.rlim_cur = lim.rlim_max;
+  if (::setrlimit(RLIMIT_NOFILE, &lim) != 0) return "could not raise the open-file limit";
+  return "open-file limit raised from " + std::to_string(old) + " to " + std::to_string(lim.rlim_cur);
+}
+
+bool is_resource_exhaustion(const asio::error_code& ec) {
+  if (ec.category() != asio::system_category()) return false;
+  const int v = ec.value();
+  return v == EMFILE || v == ENFILE || v == ENOBUFS || v == ENOMEM;
+}
+
+}  // namespace plexd::platform

@@ -1,0 +1,280 @@
+#include "harness.hpp"
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <regex>
+#include <sstream>
+#include <thread>
+
+#include <asio/connect.hpp>
+#include <asio/read.hpp>
+#include <asio/write.hpp>
+
+namespace plexd::test {
+
+namespace fs = std::filesystem;
+
+std::string plexd_binary() { return PLEXD_BINARY; }
+
+temp_dir::temp_dir() {
+  std::random_device rd;
+  const auto base = fs::temp_directory_path();
+  for (int i = 0; i < 100; ++i) {
+    auto p = base / ("plexd-test-" + std::to_string(rd()));
+    std::error_code ec;
+    if (fs::create_directory(p, ec)) {
+      path_ = p.string();
+      return;
+    }
+  }
+  throw std::runtime_error("cannot create a temporary directory");
+}
+
+temp_dir::~temp_dir() {
+  std::error_code ec;
+  fs::remove_all(path_, ec);
+}
+
+std::string temp_dir::file(const std::string& name) const { return (fs::path(path_) / name).string(); }
+
+std::string temp_dir::write(const std::string& name, const std::string& text) const {
+  const auto p = file(name);
+  const auto tmp = p + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary);
+    out << text;
+  }
+  fs::rename(tmp, p);  // atomic: a reload never sees half a file
+  return p;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+command_result run_plexd(const std::vector<std::string>& args, ms timeout,
+                         const std::map<std::string, std::string>& env) {
+  temp_dir dir;
+  command_result r;
+  {
+    child_process p(plexd_binary(), args, dir.file("out"), dir.file("err"), env);
+    auto code = p.wait_for(timeout);
+    if (!code) {
+      p.kill();
+      p.wait_for(5s);
+    }
+    r.exit_code = code.value_or(-1);
+  }
+  r.out = read_file(dir.file("out"));
+  r.err = read_file(dir.file("err"));
+  return r;
+}
+
+// ---- daemon ---------------------------------------------------------------
+
+daemon::daemon(const std::string& listeners_toml, const std::string& daemon_toml,
+               const std::map<std::string, std::string>& env) {
+  config_ = dir_.write("plexd.toml", compose(listeners_toml, daemon_toml));
+  log_file_ = dir_.file("stderr.log");
+  proc_ = std::make_unique<child_process>(plexd_binary(), std::vector<std::string>{"run", "-c", config_},
+                                          dir_.file("stdout.log"), log_file_, env);
+}
+
+daemon::~daemon() {
+  if (proc_) {
+    proc_->request_stop();
+    if (!proc_->wait_for(10s)) {
+      proc_->kill();
+      proc_->wait_for(5s);
+    }
+  }
+}
+
+std::string daemon::compose(const std::string& listeners_toml, const std::string& daemon_toml) const {
+  std::string text;
+  if (daemon_toml.find("[daemon]") == std::string::npos) text += "[daemon]\nlog_level = \"debug\"\nshutdown_grace = \"2s\"\n";
+  text += daemon_toml + "\n";
+  if (daemon_toml.find("[control]") == std::string::npos) text += "[control]\nendpoint = \"tcp:127.0.0.1:0\"\n";
+  return text + listeners_toml;
+}
+
+void daemon::rewrite(const std::string& listeners_toml, const std::string& daemon_toml) {
+  // Keep the control endpoint the daemon already has (it does not change on reload).
+  auto text = compose(listeners_toml, daemon_toml);
+  dir_.write("plexd.toml", text);
+}
+
+std::string daemon::log() const { return read_file(log_file_); }
+
+bool daemon::wait_log(const std::string& text, ms timeout) {
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < until) {
+    if (log().find(text) != std::string::npos) return true;
+    std::this_thread::sleep_for(20ms);
+  }
+  return false;
+}
+
+bool daemon::wait_ready(ms timeout) {
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < until) {
+    if (log().find("ready: ") != std::string::npos) return true;
+    if (proc_->wait_for(0ms)) return false;
+    std::this_thread::sleep_for(20ms);
+  }
+  return false;
+}
+
+std::uint16_t daemon::port(const std::string& name) {
+  // The newest "listening on" line wins: a reload may move a listener.
+  const std::regex re("listener " + name + ": listening on (\\S+):(\\d+) ");
+  const auto text = log();
+  std::uint16_t port = 0;
+  for (std::sregex_iterator it(text.begin(), text.end(), re), end; it != end; ++it) {
+    port = static_cast<std::uint16_t>(std::stoi((*it)[2].str()));
+  }
+  return port;
+}
+
+std::string daemon::control() {
+  const std::regex re("control endpoint: (tcp:\\S+|unix:\\S+|pipe:\\S+)");
+  std::smatch m;
+  const auto text = log();
+  if (std::regex_search(text, m, re)) return m[1].str();
+  return {};
+}
+
+command_result daemon::cli(std::vector<std::string> args, ms timeout) {
+  args.push_back("--control");
+  args.push_back(control());
+  return run_plexd(args, timeout);
+}
+
+int daemon::stop(ms timeout) {
+  proc_->request_stop();
+  auto code = proc_->wait_for(timeout);
+  return code.value_or(-1);
+}
+
+// ---- client ---------------------------------------------------------------
+
+client::client() : socket_(io_) {}
+client::~client() { close(); }
+
+bool client::connect(std::uint16_t port, ms timeout, const std::string& host) {
+  asio::error_code result = asio::error::would_block;
+  asio::ip::tcp::endpoint ep(asio::ip::make_address(host), port);
+  socket_.async_connect(ep, [&](const asio::error_code& ec) { result = ec; });
+  io_.restart();
+  io_.run_for(timeout);
+  if (result == asio::error::would_block) {
+    socket_.close();
+    io_.restart();
+    io_.run();
+    return false;
+  }
+  if (!result) socket_.set_option(asio::ip::tcp::no_delay(true));
+  return !result;
+}
+
+void client::send(const std::string& data) {
+  asio::error_code ec;
+  asio::write(socket_, asio::buffer(data), ec);
+}
+
+std::size_t client::read_into_buffer(ms timeout, bool& closed) {
+  char buf[65536];
+  std::size_t got = 0;
+  asio::error_code result = asio::error::would_block;
+  socket_.async_read_some(asio::buffer(buf), [&](const asio::error_code& ec, std::size_t n) {
+    result = ec;
+    got = n;
+  });
+  io_.restart();
+  io_.run_for(timeout);
+  if (result == asio::error::would_block) {
+    socket_.cancel();
+    io_.restart();
+    io_.run();
+  }
+  buffer_.append(buf, got);
+  if (result && result != asio::error::operation_aborted && result != asio::error::would_block) {
+    closed = true;
+    closed_ = true;
+  }
+  return got;
+}
+
+std::string client::read_some(ms timeout) {
+  bool closed = false;
+  if (buffer_.empty() && !closed_) read_into_buffer(timeout, closed);
+  std::string out;
+  out.swap(buffer_);
+  return out;
+}
+
+std::string client::read_exact(std::size_t n, ms timeout) {
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  bool closed = false;
+  while (buffer_.size() < n && !closed_ && std::chrono::steady_clock::now() < until) {
+    read_into_buffer(std::chrono::duration_cast<ms>(until - std::chrono::steady_clock::now()), closed);
+  }
+  std::string out = buffer_.substr(0, std::min(n, buffer_.size()));
+  buffer_.erase(0, out.size());
+  return out;
+}
+
+std::optional<std::string> client::read_line(ms timeout) {
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  bool closed = false;
+  for (;;) {
+    const auto nl = buffer_.find('\n');
+    if (nl != std::string::npos) {
+      std::string line = buffer_.substr(0, nl);
+      buffer_.erase(0, nl + 1);
+      return line;
+    }
+    const auto now = std::chrono::steady_clock::now();
+    if (closed_ || now >= until) return std::nullopt;
+    read_into_buffer(std::chrono::duration_cast<ms>(until - now), closed);
+  }
+}
+
+std::string client::read_until_closed(ms timeout, bool* closed_out) {
+  const auto until = std::chrono::steady_clock::now() + timeout;
+  bool closed = false;
+  while (!closed_ && std::chrono::steady_clock::now() < until) {
+    read_into_buffer(std::chrono::duration_cast<ms>(until - std::chrono::steady_clock::now()), closed);
+  }
+  if (closed_out != nullptr) *closed_out = closed_;
+  std::string out;
+  out.swap(buffer_);
+  return out;
+}
+
+bool client::wait_closed(ms timeout) {
+  bool closed = false;
+  read_until_closed(timeout, &closed);
+  return closed;
+}
+
+void client::shutdown_send() {
+  asio::error_code ec;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+}
+
+void client::close() {
+  asio::error_code ec;
+  socket_.close(ec);
+}
+
+std::uint16_t client::local_port() const {
+  asio::error_code ec;
+  return socket_.local_endpoint(ec).port();
+}
+
+}  // namespace plexd::test
