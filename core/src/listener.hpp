@@ -41,6 +41,7 @@ class listener : public std::enable_shared_from_this<listener> {
   std::string state() const;
   handler& get_handler() { return *handler_; }
   listener_stats& stats() { return stats_; }
+  const listener_stats& stats() const { return stats_; }
 
   // Read by sessions on any thread.
   std::size_t max_line() const { return max_line_.load(std::memory_order_relaxed); }

@@ -59,6 +59,7 @@ std::vector<std::string> server::open(const config::config& cfg) {
     listeners_.clear();
   }
   refresh_idle_checks();
+  remember_order(cfg);
   return errors;
 }
 
@@ -121,6 +122,7 @@ std::vector<std::string> server::apply(const config::config& cfg) {
   }
   refresh_idle_checks();
   reap_drained();
+  remember_order(cfg);
   return failures;
 }
 
@@ -135,6 +137,11 @@ void server::remove_listener(const std::shared_ptr<listener>& l, std::chrono::mi
       }
     });
   }
+}
+
+void server::remember_order(const config::config& cfg) {
+  order_.clear();
+  for (const auto& lc : cfg.listeners) order_.push_back(lc.name);
 }
 
 void server::reap_drained() {
@@ -164,9 +171,8 @@ void server::stop(std::chrono::milliseconds grace) {
 
 std::vector<listener_status> server::status() const {
   std::vector<listener_status> out;
-  auto add = [&](const listener& cl) {
-    auto& l = const_cast<listener&>(cl);
-    auto& s = l.stats();
+  auto add = [&](const listener& l) {
+    const auto& s = l.stats();
     listener_status st;
     st.name = l.name();
     st.bind = l.bound_address();
@@ -183,7 +189,9 @@ std::vector<listener_status> server::status() const {
     st.errors = s.errors.load();
     out.push_back(std::move(st));
   };
-  for (const auto& [name, l] : listeners_) add(*l);
+  for (const auto& name : order_) {
+    if (auto it = listeners_.find(name); it != listeners_.end()) add(*it->second);
+  }
   for (const auto& l : draining_) {
     if (l->stats().active.load() > 0) add(*l);
   }

@@ -76,7 +76,7 @@ command_result run_plexd(const std::vector<std::string>& args, ms timeout,
 
 // ---- daemon ---------------------------------------------------------------
 
-daemon::daemon(const std::string& listeners_toml, const std::string& daemon_toml,
+plexd_daemon::plexd_daemon(const std::string& listeners_toml, const std::string& daemon_toml,
                const std::map<std::string, std::string>& env) {
   config_ = dir_.write("plexd.toml", compose(listeners_toml, daemon_toml));
   log_file_ = dir_.file("stderr.log");
@@ -84,7 +84,7 @@ daemon::daemon(const std::string& listeners_toml, const std::string& daemon_toml
                                           dir_.file("stdout.log"), log_file_, env);
 }
 
-daemon::~daemon() {
+plexd_daemon::~plexd_daemon() {
   if (proc_) {
     proc_->request_stop();
     if (!proc_->wait_for(10s)) {
@@ -94,7 +94,7 @@ daemon::~daemon() {
   }
 }
 
-std::string daemon::compose(const std::string& listeners_toml, const std::string& daemon_toml) const {
+std::string plexd_daemon::compose(const std::string& listeners_toml, const std::string& daemon_toml) const {
   std::string text;
   if (daemon_toml.find("[daemon]") == std::string::npos) text += "[daemon]\nlog_level = \"debug\"\nshutdown_grace = \"2s\"\n";
   text += daemon_toml + "\n";
@@ -102,15 +102,15 @@ std::string daemon::compose(const std::string& listeners_toml, const std::string
   return text + listeners_toml;
 }
 
-void daemon::rewrite(const std::string& listeners_toml, const std::string& daemon_toml) {
+void plexd_daemon::rewrite(const std::string& listeners_toml, const std::string& daemon_toml) {
   // Keep the control endpoint the daemon already has (it does not change on reload).
   auto text = compose(listeners_toml, daemon_toml);
   dir_.write("plexd.toml", text);
 }
 
-std::string daemon::log() const { return read_file(log_file_); }
+std::string plexd_daemon::log() const { return read_file(log_file_); }
 
-bool daemon::wait_log(const std::string& text, ms timeout) {
+bool plexd_daemon::wait_log(const std::string& text, ms timeout) {
   const auto until = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < until) {
     if (log().find(text) != std::string::npos) return true;
@@ -119,7 +119,7 @@ bool daemon::wait_log(const std::string& text, ms timeout) {
   return false;
 }
 
-bool daemon::wait_ready(ms timeout) {
+bool plexd_daemon::wait_ready(ms timeout) {
   const auto until = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < until) {
     if (log().find("ready: ") != std::string::npos) return true;
@@ -129,7 +129,7 @@ bool daemon::wait_ready(ms timeout) {
   return false;
 }
 
-std::uint16_t daemon::port(const std::string& name) {
+std::uint16_t plexd_daemon::port(const std::string& name) {
   // The newest "listening on" line wins: a reload may move a listener.
   const std::regex re("listener " + name + ": listening on (\\S+):(\\d+) ");
   const auto text = log();
@@ -140,7 +140,7 @@ std::uint16_t daemon::port(const std::string& name) {
   return port;
 }
 
-std::string daemon::control() {
+std::string plexd_daemon::control() {
   const std::regex re("control endpoint: (tcp:\\S+|unix:\\S+|pipe:\\S+)");
   std::smatch m;
   const auto text = log();
@@ -148,13 +148,13 @@ std::string daemon::control() {
   return {};
 }
 
-command_result daemon::cli(std::vector<std::string> args, ms timeout) {
+command_result plexd_daemon::cli(std::vector<std::string> args, ms timeout) {
   args.push_back("--control");
   args.push_back(control());
   return run_plexd(args, timeout);
 }
 
-int daemon::stop(ms timeout) {
+int plexd_daemon::stop(ms timeout) {
   proc_->request_stop();
   auto code = proc_->wait_for(timeout);
   return code.value_or(-1);

@@ -73,13 +73,13 @@ command_result run_plexd(const std::vector<std::string>& args, ms timeout = 15s,
                          const std::map<std::string, std::string>& env = {});
 
 /// A running daemon on a generated config.
-class daemon {
+class plexd_daemon {
  public:
   /// `listeners_toml` is appended after a [daemon]/[control] preamble that
   /// puts the control endpoint on a loopback TCP port chosen by the kernel.
-  explicit daemon(const std::string& listeners_toml, const std::string& daemon_toml = "",
+  explicit plexd_daemon(const std::string& listeners_toml, const std::string& daemon_toml = "",
                   const std::map<std::string, std::string>& env = {});
-  ~daemon();
+  ~plexd_daemon();
 
   /// Waits until the daemon logged "ready"; false if it exited or timed out.
   bool wait_ready(ms timeout = 10s);

@@ -66,9 +66,11 @@ class server {
   std::string open_listener(const config::listener_config& lc, std::shared_ptr<listener>& out);
   void refresh_idle_checks();
   void reap_drained();
+  void remember_order(const config::config& cfg);
 
   std::unique_ptr<loop_context> ctx_;
   std::map<std::string, std::shared_ptr<listener>> listeners_;
+  std::vector<std::string> order_;  // config order, for status
   std::vector<std::shared_ptr<listener>> draining_;
   std::chrono::milliseconds grace_{5000};
   bool stopping_ = false;
