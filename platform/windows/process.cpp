@@ -1,0 +1,13 @@
+#include "plexd/platform/process.hpp"
+
+#include <windows.h>
+
+namespace plexd::platform {
+
+// Windows has no setuid: the service account (NT SERVICE\NAME, chosen at
+// `plexd service install`) is what limits the daemon's rights.
+std::string drop_privileges(const std::string&) { return {}; }
+
+long current_pid() { return static_cast<long>(::GetCurrentProcessId()); }
+
+}  // namespace plexd::platform

@@ -1,0 +1,166 @@
+// The control endpoint: status counters, logs, follow, bad requests.
+#include <catch2/catch.hpp>
+
+#include <thread>
+
+#include "harness.hpp"
+#include "plexd/core/json.hpp"
+
+using namespace plexd::test;
+namespace json = plexd::core::json;
+
+namespace {
+std::string listener(const std::string& name, const std::string& handler, const std::string& extra = "") {
+  return "[[listener]]\nname = \"" + name + "\"\nbind = \"127.0.0.1:0\"\nhandler = \"" + handler + "\"\n" + extra + "\n";
+}
+
+json::value status(plexd_daemon& d) {
+  auto r = d.cli({"status", "--json"});
+  REQUIRE(r.exit_code == 0);
+  auto parsed = json::parse(r.out);
+  REQUIRE(parsed.ok());
+  return parsed.val;
+}
+
+const json::value& find_listener(const json::value& s, const std::string& name) {
+  for (const auto& l : s["listeners"].as_array()) {
+    if (l["name"].as_string() == name) return l;
+  }
+  FAIL("no listener " << name);
+  static json::value none;
+  return none;
+}
+
+// A raw control connection for protocol-level tests.
+std::uint16_t control_port(plexd_daemon& d) {
+  const auto ep = d.control();
+  return static_cast<std::uint16_t>(std::stoi(ep.substr(ep.rfind(':') + 1)));
+}
+}  // namespace
+
+TEST_CASE("status counters are exact after known traffic", "[control]") {
+  plexd_daemon d(listener("echo", "echo", "suffix = \"!\"") + listener("sink", "discard"));
+  REQUIRE(d.wait_ready());
+  {
+    client a, b;
+    REQUIRE(a.connect(d.port("echo")));
+    REQUIRE(b.connect(d.port("echo")));
+    a.send("hello");
+    CHECK(a.read_exact(6) == "hello!");
+    b.send("0123456789");
+    CHECK(b.read_exact(11) == "0123456789!");
+    client s;
+    REQUIRE(s.connect(d.port("sink")));
+    s.send(std::string(1000, 'q'));
+    s.shutdown_send();
+    CHECK(s.wait_closed());
+    auto st = status(d);
+    const auto& echo = find_listener(st, "echo");
+    CHECK(echo["active"].as_number() == 2);
+    CHECK(echo["accepted"].as_number() == 2);
+    CHECK(echo["bytes_in"].as_number() == 15);
+    CHECK(echo["bytes_out"].as_number() == 17);
+    CHECK(echo["refused"].as_number() == 0);
+    CHECK(echo["state"].as_string() == "listening");
+    CHECK(echo["handler"].as_string() == "echo");
+    CHECK(echo["bind"].as_string() == "127.0.0.1:" + std::to_string(d.port("echo")));
+    const auto& sink = find_listener(st, "sink");
+    CHECK(sink["bytes_in"].as_number() == 1000);
+    CHECK(sink["active"].as_number() == 0);
+    CHECK(st["config_generation"].as_number() == 1);
+    CHECK(st["last_reload"]["ok"].as_bool());
+    CHECK(st["pid"].as_number() == d.process().pid());
+    CHECK(st["config_file"].as_string() == d.config_path());
+    CHECK(st["uptime_s"].is_number());
+    CHECK(st["version"].is_string());
+  }
+  // Closed connections leave active.
+  for (int i = 0; i < 50 && find_listener(status(d), "echo")["active"].as_number() != 0; ++i) {
+    std::this_thread::sleep_for(20ms);
+  }
+  CHECK(find_listener(status(d), "echo")["active"].as_number() == 0);
+}
+
+TEST_CASE("status prints a table for people", "[control]") {
+  plexd_daemon d(listener("echo", "echo"));
+  REQUIRE(d.wait_ready());
+  auto r = d.cli({"status"});
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.find("NAME") != std::string::npos);
+  CHECK(r.out.find("echo") != std::string::npos);
+  CHECK(r.out.find("listening") != std::string::npos);
+}
+
+TEST_CASE("logs returns the last N records and JSON on request", "[control]") {
+  plexd_daemon d(listener("echo", "echo"));
+  REQUIRE(d.wait_ready());
+  auto r = d.cli({"logs", "-n", "3"});
+  CHECK(r.exit_code == 0);
+  CHECK(std::count(r.out.begin(), r.out.end(), '\n') == 3);
+  auto all = d.cli({"logs", "--json"});
+  CHECK(all.out.find("\"text\":\"ready: 1 listeners") != std::string::npos);
+  auto first = all.out.substr(0, all.out.find('\n'));
+  auto parsed = json::parse(first);
+  REQUIRE(parsed.ok());
+  CHECK(parsed.val["level"].as_string() == "info");
+  CHECK(parsed.val["time"].as_string().back() == 'Z');
+}
+
+TEST_CASE("logs --follow sees a new connection as it happens", "[control]") {
+  plexd_daemon d(listener("echo", "echo"));
+  REQUIRE(d.wait_ready());
+  temp_dir dir;
+  child_process follower(plexd_binary(), {"logs", "-n", "0", "--follow", "--control", d.control()}, dir.file("out"),
+                         dir.file("err"));
+  std::this_thread::sleep_for(300ms);  // let it subscribe
+  client c;
+  REQUIRE(c.connect(d.port("echo")));
+  bool seen = false;
+  for (int i = 0; i < 250 && !seen; ++i) {
+    seen = read_file(dir.file("out")).find("connected") != std::string::npos;
+    std::this_thread::sleep_for(20ms);
+  }
+  CHECK(seen);
+  follower.kill();
+}
+
+TEST_CASE("garbage and oversized control requests get an error and never hurt the daemon", "[control]") {
+  plexd_daemon d(listener("echo", "echo"));
+  REQUIRE(d.wait_ready());
+  const auto port = control_port(d);
+  const std::vector<std::string> bad_requests{"garbage\n", "{\"v\":1}\n", "{\"v\":99,\"cmd\":\"status\"}\n",
+                                             "{\"v\":1,\"cmd\":\"explode\"}\n", "[1,2,3]\n",
+                                             std::string("\0\xff\n", 3)};
+  for (const auto& bad : bad_requests) {
+    client c;
+    REQUIRE(c.connect(port));
+    c.send(bad);
+    auto line = c.read_line();
+    REQUIRE(line);
+    auto parsed = json::parse(*line);
+    REQUIRE(parsed.ok());
+    CHECK_FALSE(parsed.val["ok"].as_bool(true));
+    CHECK(parsed.val["error"].is_string());
+  }
+  client big;
+  REQUIRE(big.connect(port));
+  big.send(std::string(200000, '{'));
+  auto line = big.read_line();
+  REQUIRE(line);
+  CHECK(line->find("request too large") != std::string::npos);
+  CHECK(big.wait_closed());
+  // A good request on the same endpoint still works.
+  client ok;
+  REQUIRE(ok.connect(port));
+  ok.send("{\"v\":1,\"cmd\":\"ping\"}\n");
+  auto pong = ok.read_line();
+  REQUIRE(pong);
+  CHECK(pong->find("\"ok\":true") != std::string::npos);
+  CHECK(status(d)["listeners"].as_array().size() == 1);
+}
+
+TEST_CASE("status against a daemon that is not running fails with exit 1", "[control]") {
+  auto r = run_plexd({"status", "--control", "tcp:127.0.0.1:1"});
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.find("is the daemon running") != std::string::npos);
+}

@@ -1,0 +1,190 @@
+// Reload: validate first, apply by difference, never drop a survivor.
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <thread>
+
+#include <asio/ip/tcp.hpp>
+
+#include "harness.hpp"
+#include "plexd/core/json.hpp"
+
+using namespace plexd::test;
+namespace json = plexd::core::json;
+
+namespace {
+std::string listener(const std::string& name, const std::string& handler, const std::string& extra = "",
+                     const std::string& bind = "127.0.0.1:0") {
+  return "[[listener]]\nname = \"" + name + "\"\nbind = \"" + bind + "\"\nhandler = \"" + handler + "\"\n" + extra +
+         "\n";
+}
+
+json::value status(plexd_daemon& d) {
+  auto r = d.cli({"status", "--json"});
+  REQUIRE(r.exit_code == 0);
+  auto parsed = json::parse(r.out);
+  REQUIRE(parsed.ok());
+  return parsed.val;
+}
+
+std::uint16_t free_port() {
+  asio::io_context io;
+  asio::ip::tcp::acceptor a(io, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  return a.local_endpoint().port();
+}
+}  // namespace
+
+TEST_CASE("reload adds, removes and changes listeners while a chat client stays connected", "[reload]") {
+  const auto chat_bind = "127.0.0.1:" + std::to_string(free_port());
+  const auto chat = listener("room", "chat", "announce = false", chat_bind);
+  plexd_daemon d(chat + listener("old", "echo") + listener("greeter", "greet", "message = \"v1\""));
+  REQUIRE(d.wait_ready());
+  client a, b;
+  REQUIRE(a.connect(d.port("room")));
+  REQUIRE(b.connect(d.port("room")));
+  REQUIRE(d.wait_log("connected"));
+  const auto old_port = d.port("old");
+
+  d.rewrite(chat + listener("greeter", "greet", "message = \"v2\"") + listener("new", "echo", "suffix = \"+\""));
+  auto r = d.cli({"reload"});
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.find("reload ok") != std::string::npos);
+
+  // The chat pair never noticed.
+  a.send("after reload\n");
+  auto got = b.read_line();
+  REQUIRE(got);
+  CHECK(got->find("after reload") != std::string::npos);
+  // The new listener serves, the changed one uses its new message, the removed one is gone.
+  client n;
+  REQUIRE(n.connect(d.port("new")));
+  n.send("x");
+  CHECK(n.read_exact(2) == "x+");
+  client g;
+  REQUIRE(g.connect(d.port("greeter")));
+  CHECK(g.read_until_closed(5s) == "v2");
+  client o;
+  CHECK_FALSE(o.connect(old_port, 1s));
+  auto st = status(d);
+  CHECK(st["config_generation"].as_number() == 2);
+  CHECK(st["last_reload"]["ok"].as_bool());
+  std::vector<std::string> names;
+  for (const auto& l : st["listeners"].as_array()) names.push_back(l["name"].as_string());
+  CHECK(names == std::vector<std::string>{"room", "greeter", "new"});
+}
+
+TEST_CASE("new options apply to connections already open", "[reload]") {
+  plexd_daemon d(listener("echo", "echo", "suffix = \" v1\""));
+  REQUIRE(d.wait_ready());
+  client c;
+  REQUIRE(c.connect(d.port("echo")));
+  c.send("a");
+  CHECK(c.read_exact(4) == "a v1");
+  d.rewrite(listener("echo", "echo", "suffix = \" v2\""));
+  REQUIRE(d.cli({"reload"}).exit_code == 0);
+  c.send("b");
+  CHECK(c.read_exact(4) == "b v2");
+}
+
+TEST_CASE("an invalid reload changes nothing and reports every error with its position", "[reload]") {
+  plexd_daemon d(listener("echo", "echo", "suffix = \"!\""));
+  REQUIRE(d.wait_ready());
+  client c;
+  REQUIRE(c.connect(d.port("echo")));
+  // One error of each kind.
+  d.rewrite(listener("echo", "echo", "suffixx = \"?\"") +             // unknown key (did you mean)
+            listener("g", "greet", "framing = \"line\"") +           // key of another handler
+            listener("t", "echo", "max_line = \"big\"") +            // wrong type
+            listener("u", "echo", "idle_timeout = \"5 parsecs\"") +  // bad duration
+            listener("v", "echo", "", "300.1.1.1:80") +              // bad address
+            listener("echo", "discard") +                            // duplicate name
+            listener("w", "echo", "", "127.0.0.1:7") + listener("x", "echo", "", "127.0.0.1:7") +  // same address
+            "[[listener]]\nname = \"y\"\nhandler = \"echo\"\n");      // missing key
+  auto r = d.cli({"reload"});
+  CHECK(r.exit_code == 1);
+  for (const char* expected : {"did you mean 'suffix'", "suffix", "framing", "max_line", "idle_timeout", "300.1.1.1", "duplicate",
+                               "127.0.0.1:7", "bind"}) {
+    CHECK(r.err.find(expected) != std::string::npos);
+  }
+  CHECK(r.err.find(d.config_path() + ":") != std::string::npos);
+  // Still serving, on the old config.
+  c.send("same");
+  CHECK(c.read_exact(5) == "same!");
+  auto st = status(d);
+  CHECK(st["config_generation"].as_number() == 1);
+  CHECK_FALSE(st["last_reload"]["ok"].as_bool(true));
+  CHECK(st["last_reload"]["errors"].as_array().size() == 8);
+  CHECK(d.wait_log("reload rejected"));
+}
+
+TEST_CASE("SIGHUP reloads", "[reload]") {
+  plexd_daemon d(listener("echo", "echo"));
+  REQUIRE(d.wait_ready());
+  d.rewrite(listener("echo", "echo") + listener("more", "discard"));
+  if (!d.process().request_reload()) {
+    SUCCEED("no SIGHUP on this system");
+    return;
+  }
+  CHECK(d.wait_log("config generation 2"));
+  CHECK(d.port("more") != 0);
+  CHECK(status(d)["config_generation"].as_number() == 2);
+}
+
+TEST_CASE("a listener whose new bind fails is a failed part and the rest keeps running", "[reload]") {
+  asio::io_context io;
+  asio::ip::tcp::acceptor taken(io, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  const auto busy = "127.0.0.1:" + std::to_string(taken.local_endpoint().port());
+  plexd_daemon d(listener("echo", "echo"));
+  REQUIRE(d.wait_ready());
+  d.rewrite(listener("echo", "echo", "suffix = \"!\"") + listener("blocked", "echo", "", busy));
+  auto r = d.cli({"reload"});
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.find("listener 'blocked' on " + busy) != std::string::npos);
+  client c;
+  REQUIRE(c.connect(d.port("echo")));
+  c.send("y");
+  CHECK(c.read_exact(2) == "y!");  // the valid part applied
+  auto st = status(d);
+  CHECK_FALSE(st["last_reload"]["ok"].as_bool(true));
+}
+
+TEST_CASE("reloads during a steady echo load lose and corrupt no byte", "[reload]") {
+  plexd_daemon d(listener("echo", "echo") + listener("spare", "discard"));
+  REQUIRE(d.wait_ready());
+  const auto port = d.port("echo");
+  std::atomic<bool> done{false};
+  std::atomic<std::uint64_t> verified{0};
+  std::atomic<int> failures{0};
+  std::vector<std::thread> workers;
+  for (int t = 0; t < 4; ++t) {
+    workers.emplace_back([&, t] {
+      client c;
+      if (!c.connect(port)) {
+        ++failures;
+        return;
+      }
+      std::uint32_t seq = static_cast<std::uint32_t>(t) << 24;
+      while (!done) {
+        std::string msg;
+        for (int i = 0; i < 64; ++i) msg += "m" + std::to_string(seq++) + ";";
+        c.send(msg);
+        if (c.read_exact(msg.size(), 5s) != msg) {
+          ++failures;
+          return;
+        }
+        verified += msg.size();
+      }
+    });
+  }
+  for (int i = 0; i < 10; ++i) {
+    std::this_thread::sleep_for(50ms);
+    d.rewrite(listener("echo", "echo", "max_output = " + std::to_string(1048576 + i)) +
+              (i % 2 == 0 ? std::string() : listener("spare", "discard")));
+    CHECK(d.cli({"reload"}).exit_code == 0);
+  }
+  done = true;
+  for (auto& w : workers) w.join();
+  CHECK(failures == 0);
+  CHECK(verified > 0);
+  CHECK(status(d)["config_generation"].as_number() == 11);
+}
