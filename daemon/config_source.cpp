@@ -26,7 +26,11 @@ config::load_result load(const config_source& src) {
     r.cfg = config::builtin_config(platform::default_control_endpoint());
     return r;
   }
-  return config::load_config_file(src.path);
+  auto result = config::load_config_file(src.path);
+  if (result.ok() && !result.cfg.control.endpoint_set) {
+    result.cfg.control.endpoint = platform::default_control_endpoint();
+  }
+  return result;
 }
 
 }  // namespace plexd::daemon

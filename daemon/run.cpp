@@ -14,6 +14,7 @@
 #include "config_source.hpp"
 #include "plexd/core/control.hpp"
 #include "plexd/core/logging.hpp"
+#include "plexd/core/metrics_http.hpp"
 #include "plexd/core/server.hpp"
 #include "plexd/platform/backend.hpp"
 #include "plexd/platform/notify.hpp"
@@ -55,7 +56,7 @@ class daemon_runner {
     if (auto unclaimed = platform::release_unclaimed_inherited(); !unclaimed.empty()) {
       for (const auto& n : unclaimed) spdlog::warn("inherited socket '{}' matches no listener; closed", n);
     }
-    if (!open_control()) return 1;
+    if (!open_control() || !open_metrics()) return 1;
     if (auto err = platform::drop_privileges(cfg_.daemon.user); !err.empty()) {
       spdlog::error("cannot drop privileges: {}", err);
       return 1;
@@ -94,6 +95,23 @@ class daemon_runner {
     return true;
   }
 
+  bool open_metrics() {
+    if (cfg_.metrics.listen.empty()) return true;
+    metrics_ = std::make_unique<core::metrics_server>(server_->main_io(), [this] {
+      core::daemon_gauges g;
+      g.uptime_s = std::chrono::duration<double>(clock::now() - started_).count();
+      g.config_generation = static_cast<double>(generation_);
+      g.last_reload_ok = last_reload_["ok"].as_bool(true);
+      return core::metrics_text(server_->status(), g);
+    });
+    if (auto error = metrics_->open(cfg_.metrics.listen); !error.empty()) {
+      spdlog::error("cannot start: {}", error);
+      return false;
+    }
+    spdlog::info("metrics: http://{}/metrics", metrics_->bound());
+    return true;
+  }
+
   // Watchdog pings come from the loop itself: a hung loop stops them and
   // systemd restarts us. The same timer refreshes the STATUS= line.
   void start_heartbeat() {
@@ -128,6 +146,7 @@ class daemon_runner {
                  cfg_.daemon.shutdown_grace.count());
     if (heartbeat_) heartbeat_->cancel();
     if (control_) control_->close();
+    if (metrics_) metrics_->close();
     server_->stop(cfg_.daemon.shutdown_grace);
     // Not from inside its own callback: drop the OS event source later.
     asio::post(server_->main_io(), [this] { events_.reset(); });
@@ -152,11 +171,14 @@ class daemon_runner {
     if (next.daemon.threads != cfg_.daemon.threads) spdlog::warn("reload: [daemon] threads changes at the next restart");
     if (next.control.endpoint != cfg_.control.endpoint) spdlog::warn("reload: [control] endpoint changes at the next restart");
     if (next.daemon.log_file != cfg_.daemon.log_file) spdlog::warn("reload: [daemon] log_file changes at the next restart");
+    if (next.metrics.listen != cfg_.metrics.listen) spdlog::warn("reload: [metrics] listen changes at the next restart");
     if (args_.log_level.empty()) core::set_log_level(next.daemon.log_level);
     auto failures = server_->apply(next);
     for (const auto& f : failures) spdlog::error("reload: {}", f);
     next.control = cfg_.control;
+    next.metrics = cfg_.metrics;
     next.daemon.threads = cfg_.daemon.threads;
+    next.daemon.log_file = cfg_.daemon.log_file;
     cfg_ = std::move(next);
     ++generation_;
     last_reload_ = json_reload(failures.empty(), failures);
@@ -205,6 +227,7 @@ class daemon_runner {
   std::shared_ptr<core::log_ring> ring_;
   std::unique_ptr<core::server> server_;
   std::unique_ptr<core::control_server> control_;
+  std::unique_ptr<core::metrics_server> metrics_;
   std::unique_ptr<platform::os_events> events_;
   std::unique_ptr<asio::steady_timer> heartbeat_;
   std::chrono::milliseconds period_{5000};

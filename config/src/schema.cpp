@@ -78,6 +78,7 @@ void set_endpoint(const field& f, control_config& c) {
       return f.fail("a tcp control endpoint must be on a loopback address (127.x.x.x, ::1 or localhost)");
   }
   c.endpoint = v;
+  c.endpoint_set = true;
 }
 
 void set_networks(const field& f, std::vector<network>& out) {

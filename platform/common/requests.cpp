@@ -10,16 +10,28 @@ namespace plexd::platform::detail {
 namespace {
 std::mutex mutex;
 request_target* target = nullptr;
+// A stop requested before the daemon's loop exists (a Windows service
+// stopped while its listeners are still opening) is delivered as soon as
+// one registers, instead of being lost.
+bool pending_stop = false;
 }  // namespace
 
 void set_request_target(request_target* t) {
   std::lock_guard lock(mutex);
   target = t;
+  if (target != nullptr && pending_stop) {
+    pending_stop = false;
+    auto cb = target->on_stop;
+    asio::post(*target->io, [cb] { cb(); });
+  }
 }
 
 void deliver(bool stop) {
   std::lock_guard lock(mutex);
-  if (target == nullptr) return;
+  if (target == nullptr) {
+    if (stop) pending_stop = true;
+    return;
+  }
   auto cb = stop ? target->on_stop : target->on_reload;
   asio::post(*target->io, [cb] { cb(); });
 }

@@ -20,7 +20,6 @@
 #include <asio/windows/object_handle.hpp>
 
 #include "../common/requests.hpp"
-#include "service_state.hpp"
 
 namespace plexd::platform {
 namespace {

@@ -7,6 +7,8 @@
 
 #include <string>
 
+#include <spdlog/sinks/sink.h>
+
 namespace plexd::platform::svc {
 
 /// True between ServiceMain's registration and its final SERVICE_STOPPED.
@@ -20,7 +22,13 @@ std::wstring name();
 /// that goes up every second until the next state.
 void report(DWORD state, DWORD wait_hint_ms = 0);
 
-/// Reports SERVICE_STOPPED with the daemon's exit code.
-void report_stopped(int exit_code);
+/// Warnings and up, to the Event Log and the service log file
+/// (service_log_path); nullptr outside a service.
+spdlog::sink_ptr log_sink();
+
+/// %ProgramData%\plexd\logs\NAME-service.log: the service wrapper's own
+/// record (start, stop, exit code), anything plexd printed before its
+/// logging was set up (config errors), and every warning and error.
+std::wstring service_log_path(const std::wstring& service_name);
 
 }  // namespace plexd::platform::svc

@@ -12,140 +12,139 @@ namespace bench {
 namespace {
 
 struct greet_slot {
-    int fd = -1;
-    uint64_t began = 0;
-    std::string got;  // bytes received so far on this connection (a greeting is short)
+  int fd = -1;
+  uint64_t began = 0;
+  std::string got;  // bytes received so far on this connection (a greeting is short)
 };
 
 struct greet_stats {
-    histogram latency;  // connect() to the server's FIN
-    uint64_t conns = 0, errors = 0, verify_errors = 0;
+  histogram latency;  // connect() to the server's FIN
+  uint64_t conns = 0, errors = 0, verify_errors = 0;
 };
 
 class greet_worker {
-public:
-    greet_worker(const sockaddr_in& addr, size_t slots, std::string expect)
-        : addr_(addr), slots_(slots), expect_(std::move(expect)) {
-        ep_ = epoll_create1(EPOLL_CLOEXEC);
-        if (ep_ < 0) die("epoll_create1");
-    }
-    ~greet_worker() {
-        for (auto& s : slots_)
-            if (s.fd >= 0) close(s.fd);
-        close(ep_);
-    }
+ public:
+  greet_worker(const sockaddr_in& addr, size_t slots, std::string expect)
+      : addr_(addr), slots_(slots), expect_(std::move(expect)) {
+    ep_ = epoll_create1(EPOLL_CLOEXEC);
+    if (ep_ < 0) die("epoll_create1");
+  }
+  ~greet_worker() {
+    for (auto& s : slots_)
+      if (s.fd >= 0) close(s.fd);
+    close(ep_);
+  }
 
-    void run(uint64_t deadline) {
-        for (auto& s : slots_) open_slot(s);
-        std::vector<epoll_event> events(512);
-        char buf[4096];
-        while (now_ns() < deadline) {
-            int k = epoll_wait(ep_, events.data(), int(events.size()), 5);
-            if (k < 0 && errno != EINTR) die("epoll_wait");
-            for (int i = 0; i < k; ++i) {
-                auto& s = *static_cast<greet_slot*>(events[size_t(i)].data.ptr);
-                for (;;) {
-                    ssize_t n = recv(s.fd, buf, sizeof buf, 0);
-                    if (n > 0) {
-                        if (s.got.size() < 4096) s.got.append(buf, size_t(n));
-                        continue;
-                    }
-                    if (n < 0 && (errno == EAGAIN || errno == EINTR)) break;
-                    finish(s, n == 0, deadline);
-                    break;
-                }
-            }
-            // Slots whose connect() failed outright are retried here, after a short pause.
-            for (auto& s : slots_)
-                if (s.fd < 0) open_slot(s);
+  void run(uint64_t deadline) {
+    for (auto& s : slots_) open_slot(s);
+    std::vector<epoll_event> events(512);
+    char buf[4096];
+    while (now_ns() < deadline) {
+      int k = epoll_wait(ep_, events.data(), int(events.size()), 5);
+      if (k < 0 && errno != EINTR) die("epoll_wait");
+      for (int i = 0; i < k; ++i) {
+        auto& s = *static_cast<greet_slot*>(events[size_t(i)].data.ptr);
+        const bool fin = events[size_t(i)].events & EPOLLRDHUP;
+        for (;;) {
+          ssize_t n = recv(s.fd, buf, sizeof buf, 0);
+          if (n > 0) {
+            if (s.got.size() < 4096) s.got.append(buf, size_t(n));
+            if (!fin || size_t(n) == sizeof buf) continue;
+            n = 0;  // FIN seen and the queue drained: that was the end, skip the recv of 0
+          }
+          if (n < 0 && (errno == EAGAIN || errno == EINTR)) break;
+          finish(s, n == 0, deadline);
+          break;
         }
+      }
+      // Slots whose connect() failed outright are retried here, after a short pause.
+      for (auto& s : slots_)
+        if (s.fd < 0) open_slot(s);
     }
+  }
 
-    const greet_stats& stats() const { return stats_; }
+  const greet_stats& stats() const { return stats_; }
 
-private:
-    void open_slot(greet_slot& s) {
-        s.got.clear();
-        s.began = now_ns();
-        s.fd = start_connect(addr_);
-        if (s.fd < 0) {
-            ++stats_.errors;  // e.g. EADDRNOTAVAIL: out of ephemeral ports for a moment
-            std::this_thread::sleep_for(std::chrono::microseconds(200));
-            return;
-        }
-        epoll_event ev{};
-        ev.events = EPOLLIN | EPOLLRDHUP | EPOLLET;  // connect errors arrive as EPOLLERR
-        ev.data.ptr = &s;
-        if (epoll_ctl(ep_, EPOLL_CTL_ADD, s.fd, &ev) != 0) die("epoll_ctl");
+ private:
+  void open_slot(greet_slot& s) {
+    s.got.clear();
+    s.began = now_ns();
+    s.fd = start_connect(addr_);
+    if (s.fd < 0) {
+      ++stats_.errors;  // e.g. EADDRNOTAVAIL: out of ephemeral ports for a moment
+      std::this_thread::sleep_for(std::chrono::microseconds(200));
+      return;
     }
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLRDHUP | EPOLLET;  // connect errors arrive as EPOLLERR
+    ev.data.ptr = &s;
+    if (epoll_ctl(ep_, EPOLL_CTL_ADD, s.fd, &ev) != 0) die("epoll_ctl");
+  }
 
-    void finish(greet_slot& s, bool clean_eof, uint64_t deadline) {
-        const uint64_t now = now_ns();
-        close(s.fd);  // close() also removes it from the epoll set
-        s.fd = -1;
-        if (now < deadline) {
-            if (!clean_eof) {
-                ++stats_.errors;
-            } else {
-                ++stats_.conns;
-                stats_.latency.add(now - s.began);
-                if (!expect_.empty() && s.got != expect_) ++stats_.verify_errors;
-            }
-        }
-        open_slot(s);
+  void finish(greet_slot& s, bool clean_eof, uint64_t deadline) {
+    const uint64_t now = now_ns();
+    close(s.fd);  // close() also removes it from the epoll set
+    s.fd = -1;
+    if (now < deadline) {
+      if (!clean_eof) {
+        ++stats_.errors;
+      } else {
+        ++stats_.conns;
+        stats_.latency.add(now - s.began);
+        if (!expect_.empty() && s.got != expect_) ++stats_.verify_errors;
+      }
     }
+    open_slot(s);
+  }
 
-    sockaddr_in addr_;
-    std::vector<greet_slot> slots_;
-    std::string expect_;
-    greet_stats stats_;
-    int ep_ = -1;
+  sockaddr_in addr_;
+  std::vector<greet_slot> slots_;
+  std::string expect_;
+  greet_stats stats_;
+  int ep_ = -1;
 };
 
 }  // namespace
 
 int run_greet(options& opt) {
-    auto addr = make_addr(opt.str("host", "127.0.0.1"), int(opt.num("port", 0)));
-    const size_t conns = size_t(std::max(1L, opt.num("conns", 32)));
-    const double seconds = opt.real("seconds", 5);
-    const std::string expect = opt.str("expect", "Hello");
-    const size_t threads = size_t(std::max(1L, opt.num("threads", 1)));
-    opt.finish();
+  auto addr = make_addr(opt.str("host", "127.0.0.1"), int(opt.num("port", 0)));
+  const size_t conns = size_t(std::max(1L, opt.num("conns", 32)));
+  const double seconds = opt.real("seconds", 5);
+  const std::string expect = opt.str("expect", "Hello");
+  const size_t threads = size_t(std::max(1L, opt.num("threads", 1)));
+  opt.finish();
 
-    std::vector<std::unique_ptr<greet_worker>> workers;
-    for (size_t t = 0; t < threads; ++t)
-        workers.push_back(std::make_unique<greet_worker>(
-            addr, conns / threads + (t < conns % threads ? 1 : 0), expect));
-    const uint64_t start = now_ns();
-    const uint64_t deadline = start + uint64_t(seconds * 1e9);
-    std::vector<std::thread> pool;
-    for (auto& w : workers) pool.emplace_back([&w, deadline] { w->run(deadline); });
-    for (auto& t : pool) t.join();
-    const double elapsed = double(deadline - start) / 1e9;
+  std::vector<std::unique_ptr<greet_worker>> workers;
+  for (size_t t = 0; t < threads; ++t)
+    workers.push_back(std::make_unique<greet_worker>(addr, conns / threads + (t < conns % threads ? 1 : 0), expect));
+  const uint64_t start = now_ns();
+  const uint64_t deadline = start + uint64_t(seconds * 1e9);
+  std::vector<std::thread> pool;
+  for (auto& w : workers) pool.emplace_back([&w, deadline] { w->run(deadline); });
+  for (auto& t : pool) t.join();
+  const double elapsed = double(deadline - start) / 1e9;
 
-    greet_stats total;
-    for (auto& w : workers) {
-        total.latency.merge(w->stats().latency);
-        total.conns += w->stats().conns;
-        total.errors += w->stats().errors;
-        total.verify_errors += w->stats().verify_errors;
-    }
-    const double rate = double(total.conns) / elapsed;
-    std::printf("greet: %zu concurrent, %.1f s, %zu thread(s)\n", conns, elapsed, threads);
-    std::printf("  %.0f conns/s  (%llu connections)\n", rate,
-                static_cast<unsigned long long>(total.conns));
-    print_latency("  connection", total.latency);
-    std::printf("  errors: %llu  wrong greetings: %llu\n",
-                static_cast<unsigned long long>(total.errors),
-                static_cast<unsigned long long>(total.verify_errors));
-    json_object j;
-    j.add("mode", "greet").add("conns", uint64_t(conns)).add("seconds", elapsed);
-    j.add("connections", total.conns).add("conns_per_s", rate);
-    add_latency(j, total.latency);
-    j.add("errors", total.errors).add("verify_errors", total.verify_errors);
-    std::printf("RESULT %s\n", j.str().c_str());
-    std::fflush(stdout);
-    return (total.errors || total.verify_errors || total.conns == 0) ? 1 : 0;
+  greet_stats total;
+  for (auto& w : workers) {
+    total.latency.merge(w->stats().latency);
+    total.conns += w->stats().conns;
+    total.errors += w->stats().errors;
+    total.verify_errors += w->stats().verify_errors;
+  }
+  const double rate = double(total.conns) / elapsed;
+  std::printf("greet: %zu concurrent, %.1f s, %zu thread(s)\n", conns, elapsed, threads);
+  std::printf("  %.0f conns/s  (%llu connections)\n", rate, static_cast<unsigned long long>(total.conns));
+  print_latency("  connection", total.latency);
+  std::printf("  errors: %llu  wrong greetings: %llu\n", static_cast<unsigned long long>(total.errors),
+              static_cast<unsigned long long>(total.verify_errors));
+  json_object j;
+  j.add("mode", "greet").add("conns", uint64_t(conns)).add("seconds", elapsed);
+  j.add("connections", total.conns).add("conns_per_s", rate);
+  add_latency(j, total.latency);
+  j.add("errors", total.errors).add("verify_errors", total.verify_errors);
+  std::printf("RESULT %s\n", j.str().c_str());
+  std::fflush(stdout);
+  return (total.errors || total.verify_errors || total.conns == 0) ? 1 : 0;
 }
 
 }  // namespace bench

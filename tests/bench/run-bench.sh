@@ -239,6 +239,10 @@ case_chat10k() {
         --senders "$chat10k_senders" --rate "$chat10k_rate" --seconds "$seconds"
 }
 
+echo "machine:   $(nproc) cpus, $(uname -sr), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+if awk -v n="$(nproc)" '{ exit !($1 > n / 2) }' /proc/loadavg; then
+    echo "warning:   the machine is busy; absolute figures and ratios will be noisy"
+fi
 echo "plexd:     $plexd"
 echo "yardstick: $yardstick"
 echo "loadgen:   $loadgen"

@@ -97,6 +97,9 @@ struct daemon_config {
 
 struct control_config {
   std::string endpoint;  // "" = off
+  /// False when the file has no endpoint key: the daemon then uses the
+  /// platform's default location (an explicit "" turns the endpoint off).
+  bool endpoint_set = false;
 };
 
 struct metrics_config {
