@@ -1,12 +1,18 @@
 // sd_notify, spoken directly (one datagram per message to $NOTIFY_SOCKET),
 // so plexd needs no libsystemd. Outside systemd every call is a no-op.
+//
+// The service manager learns the sender from the kernel (SCM_CREDENTIALS),
+// and with NotifyAccess=main it only listens to the main PID: so these
+// messages must come from the daemon process itself, never from a child.
 #include "plexd/platform/notify.hpp"
 
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <cstddef>
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -16,32 +22,46 @@ namespace {
 
 void send_notify(const std::string& message) {
   const char* path = std::getenv("NOTIFY_SOCKET");
-  if (path == nullptr || path[0] == '\0') return;
+  // Only AF_UNIX addresses: a filesystem path or '@' + an abstract name.
+  // (Newer systemd may also pass "vsock:..." to VMs; plexd does not speak it.)
+  if (path == nullptr || (path[0] != '/' && path[0] != '@') || path[1] == '\0') return;
   const std::size_t len = std::strlen(path);
   sockaddr_un addr{};
   if (len >= sizeof(addr.sun_path)) return;
   addr.sun_family = AF_UNIX;
   std::memcpy(addr.sun_path, path, len);
-  socklen_t addr_len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + len);
+  auto addr_len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + len);
   if (path[0] == '@') {
-    addr.sun_path[0] = '\0';  // abstract namespace: no trailing NUL counted
+    addr.sun_path[0] = '\0';  // abstract namespace: the name is not NUL-terminated
   } else {
     addr_len += 1;
   }
   const int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return;
+  // A datagram send blocks while the manager's queue is full. These calls run
+  // on the event loop, so a wedged manager may stall it for a moment at most.
+  timeval timeout{};
+  timeout.tv_sec = 1;
+  (void)::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
   // Best effort: a service manager that went away must not stop the daemon.
-  (void)::sendto(fd, message.data(), message.size(), MSG_NOSIGNAL,
-                 reinterpret_cast<const sockaddr*>(&addr), addr_len);
+  (void)::sendto(fd, message.data(), message.size(), MSG_NOSIGNAL, reinterpret_cast<const sockaddr*>(&addr),
+                 addr_len);
   ::close(fd);
 }
 
+// STATUS= is one line: the protocol separates assignments with newlines.
 std::string one_line(std::string_view s) {
   std::string out(s);
   for (auto& c : out) {
-    if (c == '\n') c = ' ';
+    if (c == '\n' || c == '\r') c = ' ';
   }
   return out;
+}
+
+unsigned long long monotonic_usec() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<unsigned long long>(ts.tv_sec) * 1000000ULL + static_cast<unsigned long long>(ts.tv_nsec) / 1000ULL;
 }
 }  // namespace
 
@@ -50,24 +70,26 @@ void notify_ready(std::string_view status) { send_notify("READY=1\nSTATUS=" + on
 void notify_status(std::string_view status) { send_notify("STATUS=" + one_line(status)); }
 
 void notify_reloading() {
-  timespec ts{};
-  ::clock_gettime(CLOCK_MONOTONIC, &ts);
-  const auto usec = static_cast<unsigned long long>(ts.tv_sec) * 1000000ULL +
-                    static_cast<unsigned long long>(ts.tv_nsec) / 1000ULL;
-  send_notify("RELOADING=1\nMONOTONIC_USEC=" + std::to_string(usec));
+  // MONOTONIC_USEC lets systemd >= 253 tell this reload from an older one;
+  // older versions ignore it.
+  send_notify("RELOADING=1\nMONOTONIC_USEC=" + std::to_string(monotonic_usec()) + "\nSTATUS=reloading");
 }
 
-void notify_stopping() { send_notify("STOPPING=1"); }
+void notify_stopping() { send_notify("STOPPING=1\nSTATUS=stopping: draining connections"); }
 
 std::optional<std::chrono::microseconds> watchdog_interval() {
   const char* usec = std::getenv("WATCHDOG_USEC");
-  if (usec == nullptr) return std::nullopt;
-  if (const char* pid = std::getenv("WATCHDOG_PID");
-      pid != nullptr && std::strtol(pid, nullptr, 10) != static_cast<long>(::getpid())) {
-    return std::nullopt;
+  if (usec == nullptr || usec[0] == '\0') return std::nullopt;
+  // WATCHDOG_PID names the process the watchdog is meant for; a child that
+  // inherited the variables must not ping on our behalf.
+  if (const char* pid = std::getenv("WATCHDOG_PID"); pid != nullptr && pid[0] != '\0') {
+    char* end = nullptr;
+    const long v = std::strtol(pid, &end, 10);
+    if (*end != '\0' || v != static_cast<long>(::getpid())) return std::nullopt;
   }
-  const long long v = std::strtoll(usec, nullptr, 10);
-  if (v <= 0) return std::nullopt;
+  char* end = nullptr;
+  const long long v = std::strtoll(usec, &end, 10);
+  if (*end != '\0' || v <= 0) return std::nullopt;
   return std::chrono::microseconds(v);
 }
 

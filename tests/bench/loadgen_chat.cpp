@@ -88,7 +88,6 @@ class chat_worker {
     bool stopped_sending = false, reported_drained = false;
     for (;;) {
       const int phase = sh_.phase.load(std::memory_order_acquire);
-      if (phase == stopping) break;
       const uint64_t now = now_ns();
       if (phase == joining && owner_of_zero() && now >= next_probe) {
         send_line(*zero_, "#p\n");
@@ -97,11 +96,11 @@ class chat_worker {
       if (phase == sending) send_due(now);
       if (phase >= draining && !stopped_sending) {
         stopped_sending = true;
-        uint64_t mine = 0;
-        for (auto* s : senders_) mine += s->sent;
-        sh_.total_sent.fetch_add(mine);
+        for (auto* s : senders_) stats_.sent += s->sent;
+        sh_.total_sent.fetch_add(stats_.sent);
         sh_.senders_done.fetch_add(1);
       }
+      if (phase == stopping) break;
       if (phase == draining && !reported_drained && all_received()) {
         reported_drained = true;
         sh_.drained.fetch_add(1);
@@ -115,13 +114,14 @@ class chat_worker {
         if (c.open && !c.out.empty()) flush(c);
       }
     }
-    // Whatever is still missing now is lost.
-    const uint64_t total = sh_.total_sent.load();
+  }
+
+  // Called once every worker has stopped: whatever is still missing now is lost.
+  void count_lost(uint64_t total_sent) {
     for (auto& c : clients_) {
-      const uint64_t expected = total - c.sent;
+      const uint64_t expected = total_sent - c.sent;
       if (c.received < expected) stats_.lost += expected - c.received;
     }
-    for (auto* s : senders_) stats_.sent += s->sent;
   }
 
   const chat_stats& stats() const { return stats_; }
@@ -348,6 +348,7 @@ int run_chat(options& opt) {
 
   chat_stats total;
   for (auto& w : workers) {
+    w->count_lost(sh.total_sent.load());
     const auto& s = w->stats();
     total.latency.merge(s.latency);
     total.received += s.received;
