@@ -27,3 +27,14 @@ set(CMAKE_EXE_LINKER_FLAGS_INIT "-static")
 if(NOT DEFINED CMAKE_CROSSCOMPILING_EMULATOR)
   set(CMAKE_CROSSCOMPILING_EMULATOR ${CMAKE_CURRENT_LIST_DIR}/wine-run.sh)
 endif()
+
+# Windows has no sbin: plexd.exe installs to bin\ (GNUInstallDirs keeps a
+# value that is already in the cache).
+set(CMAKE_INSTALL_SBINDIR bin CACHE PATH "System admin executables (bin on Windows)")
+
+# -O2 rather than CMake's -O3 for Release: GCC 12 reports false -Wrestrict
+# errors on inlined std::string concatenation at -O3 (GCC PR 105651), and
+# -Werror is on.
+# (The platform module appends -O3 to any _INIT value, so the cache entry
+# is seeded here instead; -D or a preset can still override it.)
+set(CMAKE_CXX_FLAGS_RELEASE "-O2 -DNDEBUG" CACHE STRING "Flags used by the CXX compiler during RELEASE builds")

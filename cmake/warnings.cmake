@@ -3,6 +3,11 @@ function(plexd_enable_warnings target)
   target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow
     -Wnon-virtual-dtor -Wold-style-cast -Wcast-align -Woverloaded-virtual
     -Wimplicit-fallthrough)
+  if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
+    # GCC 12 reports -Wrestrict inside inlined std::string code at -O2
+    # (GCC bug 105329): a false positive that would break release builds.
+    target_compile_options(${target} PRIVATE -Wno-restrict)
+  endif()
   if(PLEXD_WERROR)
     target_compile_options(${target} PRIVATE -Werror)
   endif()

@@ -33,7 +33,7 @@ json::value refused_by(plexd_daemon& d, const std::string& name) {
 }
 }  // namespace
 
-TEST_CASE("allow and deny lists decide who connects, deny wins", "[access]") {
+TEST_CASE("allow and deny lists decide who connects - deny wins", "[access]") {
   plexd_daemon d(listener("open", "") + listener("allowed", "allow = [\"127.0.0.0/8\"]") +
                  listener("elsewhere", "allow = [\"10.0.0.0/8\", \"::1/128\"]") +
                  listener("denied", "allow = [\"127.0.0.0/8\"]\ndeny = [\"127.0.0.1/32\"]"));
@@ -79,7 +79,7 @@ TEST_CASE("max_per_source caps concurrent connections from one address", "[acces
   CHECK(ok);
 }
 
-TEST_CASE("rate with burst refuses the excess and recovers, never a stuck state", "[access]") {
+TEST_CASE("rate with burst refuses the excess and recovers - never a stuck state", "[access]") {
   plexd_daemon d(listener("echo", "rate = \"5/s\"\nburst = 3"));
   REQUIRE(d.wait_ready());
   int ok = 0;

@@ -187,7 +187,7 @@ TEST_CASE("every handler option", "[config]") {
   CHECK(chat == chat_options{"<{peer}> {line}", false, "hi", "bye"});
 }
 
-TEST_CASE("unknown keys, with and without a suggestion", "[config]") {
+TEST_CASE("unknown keys - with and without a suggestion", "[config]") {
   CHECK(only_error("[deamon]\n") == "1:2: deamon: unknown key; did you mean 'daemon'?");
   CHECK(only_error("[daemon]\nthread = 2") == "2:1: daemon.thread: unknown key; did you mean 'threads'?");
   CHECK(only_error("[control]\nzzzzzz = 1") == "2:1: control.zzzzzz: unknown key (valid keys: endpoint)");
@@ -235,7 +235,7 @@ TEST_CASE("wrong types", "[config]") {
         "2:8: listener[1].name: expected a string, got an integer");
 }
 
-TEST_CASE("bad values: durations, addresses, networks, rates, ranges, choices", "[config]") {
+TEST_CASE("bad values: durations - addresses - networks - rates - ranges - choices", "[config]") {
   CHECK(only_error("[daemon]\nshutdown_grace = \"5 s\"") ==
         "2:18: daemon.shutdown_grace: bad duration '5 s': expected a whole number with a unit ms, s, m or h "
         "(e.g. \"250ms\", \"5s\") or a number of seconds");
@@ -265,7 +265,7 @@ TEST_CASE("bad values: durations, addresses, networks, rates, ranges, choices", 
         "6:9: listener[1].burst: out of range: must be at least 1, got 0");
 }
 
-TEST_CASE("listener names, handlers and required keys", "[config]") {
+TEST_CASE("listener names - handlers and required keys", "[config]") {
   CHECK(only_error("[[listener]]\nname = \"my echo\"\nbind = \"*:1\"\nhandler = \"echo\"") ==
         "2:8: listener[1].name: invalid listener name 'my echo': use only letters, digits, '-' and '_'");
   CHECK_THAT(only_error("[[listener]]\nname = \"\"\nbind = \"*:1\"\nhandler = \"echo\""),
@@ -309,7 +309,7 @@ TEST_CASE("listeners that clash", "[config]") {
   CHECK(r.errors[1].key == "listener[2].bind");
 }
 
-TEST_CASE("every error is reported at once, in file order", "[config]") {
+TEST_CASE("every error is reported at once - in file order", "[config]") {
   auto r = parse(R"([daemon]
 threads = -1
 log_level = "loud"

@@ -31,7 +31,7 @@ TEST_CASE("empty lines and a lone CR are kept as lines", "[framing]") {
   CHECK(feed(partial, "\n\r\nx\n", 100, ok) == std::vector<std::string>{"", "", "x"});
 }
 
-TEST_CASE("a line over max_line fails early, complete or not", "[framing]") {
+TEST_CASE("a line over max_line fails early - complete or not", "[framing]") {
   std::string partial;
   bool ok = true;
   feed(partial, "12345", 5, ok);

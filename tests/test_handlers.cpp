@@ -20,7 +20,7 @@ TEST_CASE("echo raw framing returns each chunk with prefix and suffix", "[handle
   CHECK(c.read_exact(18) == "<hello Roger that.");
 }
 
-TEST_CASE("echo raw framing without options is byte-exact, binary included", "[handlers]") {
+TEST_CASE("echo raw framing without options is byte-exact - binary included", "[handlers]") {
   plexd_daemon d(listener("echo", "echo"));
   REQUIRE(d.wait_ready());
   client c;
@@ -31,7 +31,7 @@ TEST_CASE("echo raw framing without options is byte-exact, binary included", "[h
   CHECK(c.read_exact(junk.size(), 10s) == junk);
 }
 
-TEST_CASE("echo line framing answers each line, CRLF accepted", "[handlers]") {
+TEST_CASE("echo line framing answers each line - CRLF accepted", "[handlers]") {
   plexd_daemon d(listener("echo", "echo", "framing = \"line\"\nsuffix = \" Roger that.\""));
   REQUIRE(d.wait_ready());
   client c;
@@ -53,7 +53,7 @@ TEST_CASE("greet sends its message and closes", "[handlers]") {
   CHECK(closed);
 }
 
-TEST_CASE("greet with await_reply reads one message, logs it, then closes", "[handlers]") {
+TEST_CASE("greet with await_reply reads one message - logs it - then closes", "[handlers]") {
   plexd_daemon d(listener("hello", "greet", "message = \"Name? \"\nawait_reply = true"));
   REQUIRE(d.wait_ready());
   client c;
@@ -65,7 +65,7 @@ TEST_CASE("greet with await_reply reads one message, logs it, then closes", "[ha
   CHECK(d.wait_log("replied: Ada"));
 }
 
-TEST_CASE("chat relays every line to every other client, in order, with notices", "[handlers]") {
+TEST_CASE("chat relays every line to every other client - in order - with notices", "[handlers]") {
   plexd_daemon d(listener("chat", "chat", "welcome = \"welcome\\n\""));
   REQUIRE(d.wait_ready());
   const auto port = d.port("chat");

@@ -7,7 +7,7 @@
 
 using namespace plexd::test;
 
-TEST_CASE("SIGTERM stops accepting, drains and exits 0", "[lifecycle]") {
+TEST_CASE("SIGTERM stops accepting - drains and exits 0", "[lifecycle]") {
   plexd_daemon d("[[listener]]\nname = \"echo\"\nbind = \"127.0.0.1:0\"\nhandler = \"echo\"\n");
   REQUIRE(d.wait_ready());
   const auto port = d.port("echo");
@@ -23,7 +23,7 @@ TEST_CASE("SIGTERM stops accepting, drains and exits 0", "[lifecycle]") {
   CHECK_FALSE(late.connect(port, 1s));
 }
 
-TEST_CASE("a port in use at start names the listener and address, exits 1, leaves nothing bound", "[lifecycle]") {
+TEST_CASE("a port in use at start names the listener and address - exits 1 - leaves nothing bound", "[lifecycle]") {
   asio::io_context io;
   asio::ip::tcp::acceptor taken(io, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
   const auto busy = taken.local_endpoint().port();

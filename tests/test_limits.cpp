@@ -110,7 +110,7 @@ TEST_CASE("max_connections refuses the excess at once and counts it", "[limits]"
   CHECK(s.out.find("\"refused\":1") != std::string::npos);
 }
 
-TEST_CASE("idle_timeout closes silent connections, not busy ones", "[limits]") {
+TEST_CASE("idle_timeout closes silent connections - not busy ones", "[limits]") {
   plexd_daemon d(listener("echo", "echo", "idle_timeout = \"400ms\""));
   REQUIRE(d.wait_ready());
   client idle, busy;

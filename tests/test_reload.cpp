@@ -34,7 +34,7 @@ std::uint16_t free_port() {
 }
 }  // namespace
 
-TEST_CASE("reload adds, removes and changes listeners while a chat client stays connected", "[reload]") {
+TEST_CASE("reload adds - removes and changes listeners while a chat client stays connected", "[reload]") {
   const auto chat_bind = "127.0.0.1:" + std::to_string(free_port());
   const auto chat = listener("room", "chat", "announce = false", chat_bind);
   plexd_daemon d(chat + listener("old", "echo") + listener("greeter", "greet", "message = \"v1\""));

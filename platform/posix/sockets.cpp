@@ -1,6 +1,7 @@
 #include "plexd/platform/sockets.hpp"
 
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -18,12 +19,36 @@ void prepare_listen_socket(asio::ip::tcp::acceptor& acceptor, asio::error_code& 
 }
 
 namespace {
-// systemd socket activation: LISTEN_PID must be us, fds start at 3,
-// LISTEN_FDNAMES gives their names (FileDescriptorName=) separated by ':'.
+// systemd socket activation (sd_listen_fds(3)): LISTEN_PID must be us, the
+// LISTEN_FDS descriptors start at 3, LISTEN_FDNAMES gives their names
+// (FileDescriptorName=) separated by ':'. A listener takes the socket whose
+// name is its own; whatever is left is reported and closed.
+constexpr int first_inherited_fd = 3;
+
+// Only a listening TCP socket can stand in for a listener's bind().
+std::string unusable_reason(int fd) {
+  int type = 0;
+  int listening = 0;
+  sockaddr_storage addr{};
+  socklen_t len = sizeof(type);
+  if (::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) != 0) return "not a socket";
+  len = sizeof(addr);
+  if (::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) return "not a socket";
+  if (type != SOCK_STREAM || (addr.ss_family != AF_INET && addr.ss_family != AF_INET6)) {
+    return "not a TCP socket";
+  }
+  len = sizeof(listening);
+  if (::getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) != 0 || listening == 0) {
+    return "not listening";
+  }
+  return {};
+}
+
 struct inherited_fds {
   std::mutex mutex;
   bool parsed = false;
   std::multimap<std::string, int> by_name;
+  std::vector<std::string> rejected;  // "NAME (fd N, reason)", closed already
 
   void parse() {
     if (parsed) return;
@@ -31,21 +56,29 @@ struct inherited_fds {
     const char* pid = std::getenv("LISTEN_PID");
     const char* fds = std::getenv("LISTEN_FDS");
     if (pid == nullptr || fds == nullptr) return;
+    // Meant for another process (we were exec'd by a child that got them).
     if (std::strtol(pid, nullptr, 10) != static_cast<long>(::getpid())) return;
-    const long count = std::strtol(fds, nullptr, 10);
+    char* end = nullptr;
+    const long count = std::strtol(fds, &end, 10);
     const char* names_env = std::getenv("LISTEN_FDNAMES");
     std::string names = names_env != nullptr ? names_env : "";
-    for (long i = 0; i < count; ++i) {
-      std::string name;
-      auto colon = names.find(':');
-      name = names.substr(0, colon);
+    for (long i = 0; *end == '\0' && i < count && i < 4096; ++i) {
+      const auto colon = names.find(':');
+      std::string name = names.substr(0, colon);
       names = colon == std::string::npos ? std::string() : names.substr(colon + 1);
+      // systemd names unnamed sockets "unknown" too.
       if (name.empty()) name = "unknown";
-      const int fd = 3 + static_cast<int>(i);
+      const int fd = first_inherited_fd + static_cast<int>(i);
+      // Not passed on to anything plexd might start.
       ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+      if (auto why = unusable_reason(fd); !why.empty()) {
+        rejected.push_back(name + " (fd " + std::to_string(fd) + ", " + why + ")");
+        ::close(fd);
+        continue;
+      }
       by_name.emplace(name, fd);
     }
-    // Children must not see these (the variables are for us only).
+    // The variables describe our own descriptors; no child may act on them.
     ::unsetenv("LISTEN_PID");
     ::unsetenv("LISTEN_FDS");
     ::unsetenv("LISTEN_FDNAMES");
@@ -73,7 +106,8 @@ std::vector<std::string> release_unclaimed_inherited() {
   auto& fds = inherited();
   std::lock_guard lock(fds.mutex);
   fds.parse();
-  std::vector<std::string> names;
+  std::vector<std::string> names = std::move(fds.rejected);
+  fds.rejected.clear();
   for (auto& [name, fd] : fds.by_name) {
     names.push_back(name + " (fd " + std::to_string(fd) + ")");
     ::close(fd);

@@ -48,7 +48,7 @@ std::wstring pipe_path(const std::string& name) { return L"\\\\.\\pipe\\" + win:
 // hold on to: control_server may destroy the acceptor right after close()
 // while a ConnectNamedPipe completion is still queued.
 struct pipe_listener : std::enable_shared_from_this<pipe_listener> {
-  explicit pipe_listener(asio::io_context& io) : io(io) {}
+  explicit pipe_listener(asio::io_context& context) : io(context) {}
   ~pipe_listener() {
     if (security != nullptr) ::LocalFree(security);
   }

@@ -18,6 +18,8 @@
 #include <filesystem>
 #include <fstream>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "plexd/config/loader.hpp"
 #include "plexd/platform/paths.hpp"
@@ -35,8 +37,14 @@ class sc_handle {
   ~sc_handle() {
     if (h_ != nullptr) ::CloseServiceHandle(h_);
   }
-  sc_handle(const sc_handle&) = delete;
-  sc_handle& operator=(const sc_handle&) = delete;
+  sc_handle(sc_handle&& other) noexcept : h_(std::exchange(other.h_, nullptr)) {}
+  sc_handle& operator=(sc_handle&& other) noexcept {
+    if (this != &other) {
+      if (h_ != nullptr) ::CloseServiceHandle(h_);
+      h_ = std::exchange(other.h_, nullptr);
+    }
+    return *this;
+  }
   SC_HANDLE get() const { return h_; }
   explicit operator bool() const { return h_ != nullptr; }
 

@@ -87,10 +87,7 @@ fi
 # Every process we start is in this list; the trap ends them all, whatever happens.
 started=()
 cleanup() {
-    local pid
-    for pid in "${started[@]}"; do kill "$pid" 2>/dev/null; done
-    for pid in "${started[@]}"; do wait "$pid" 2>/dev/null; done
-    started=()
+    stop_all
     [[ -z $logs ]] && rm -rf "$work"
 }
 trap cleanup EXIT
@@ -117,6 +114,7 @@ write_config() {
 [daemon]
 log_level = "warn"
 threads = $plexd_threads
+shutdown_grace = "1s"
 
 [control]
 endpoint = ""
@@ -170,8 +168,29 @@ start_servers() {
 }
 
 stop_servers() {
+    if ! kill -0 "$plexd_pid" 2>/dev/null; then
+        echo "plexd is gone (crashed during the scenario?); its log:"
+        tail -n 20 "$work/plexd.log"
+        failures=$((failures + 1))
+    fi
+    stop_all
+}
+
+any_alive() {
     local pid
+    for pid in "$@"; do kill -0 "$pid" 2>/dev/null && return 0; done
+    return 1
+}
+
+# SIGTERM, then SIGKILL for anything still there after 10 s, then reap.
+stop_all() {
+    local pid i
     for pid in "${started[@]}"; do kill "$pid" 2>/dev/null; done
+    for ((i = 0; i < 100; i++)); do
+        any_alive "${started[@]}" || break
+        sleep 0.1
+    done
+    for pid in "${started[@]}"; do kill -KILL "$pid" 2>/dev/null; done
     for pid in "${started[@]}"; do wait "$pid" 2>/dev/null; done
     started=()
 }

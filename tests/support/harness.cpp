@@ -1,5 +1,6 @@
 #include "harness.hpp"
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -77,11 +78,17 @@ command_result run_plexd(const std::vector<std::string>& args, ms timeout,
 // ---- daemon ---------------------------------------------------------------
 
 plexd_daemon::plexd_daemon(const std::string& listeners_toml, const std::string& daemon_toml,
-               const std::map<std::string, std::string>& env) {
+                           const std::map<std::string, std::string>& env, const std::vector<std::string>& launcher) {
   config_ = dir_.write("plexd.toml", compose(listeners_toml, daemon_toml));
   log_file_ = dir_.file("stderr.log");
-  proc_ = std::make_unique<child_process>(plexd_binary(), std::vector<std::string>{"run", "-c", config_},
-                                          dir_.file("stdout.log"), log_file_, env);
+  std::vector<std::string> args{"run", "-c", config_};
+  std::string exe = plexd_binary();
+  if (!launcher.empty()) {
+    args.insert(args.begin(), exe);
+    args.insert(args.begin(), launcher.begin() + 1, launcher.end());
+    exe = launcher.front();
+  }
+  proc_ = std::make_unique<child_process>(exe, args, dir_.file("stdout.log"), log_file_, env);
 }
 
 plexd_daemon::~plexd_daemon() {
@@ -158,6 +165,19 @@ int plexd_daemon::stop(ms timeout) {
   proc_->request_stop();
   auto code = proc_->wait_for(timeout);
   return code.value_or(-1);
+}
+
+double median_echo_us(client& c, ms period) {
+  std::vector<double> samples;
+  const auto until = std::chrono::steady_clock::now() + period;
+  while (samples.size() < 50 || std::chrono::steady_clock::now() < until) {
+    const auto t0 = std::chrono::steady_clock::now();
+    c.send("p");
+    if (c.read_exact(1, 5s) != "p") return 1e9;
+    samples.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
+  }
+  std::sort(samples.begin(), samples.end());
+  return samples[samples.size() / 2];
 }
 
 // ---- client ---------------------------------------------------------------

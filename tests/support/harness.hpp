@@ -77,8 +77,11 @@ class plexd_daemon {
  public:
   /// `listeners_toml` is appended after a [daemon]/[control] preamble that
   /// puts the control endpoint on a loopback TCP port chosen by the kernel.
+  /// `launcher` is prepended to the command (e.g. {"/usr/bin/prlimit", "--nofile=64:64"});
+  /// it must exec plexd so that the pid stays the daemon's.
   explicit plexd_daemon(const std::string& listeners_toml, const std::string& daemon_toml = "",
-                  const std::map<std::string, std::string>& env = {});
+                        const std::map<std::string, std::string>& env = {},
+                        const std::vector<std::string>& launcher = {});
   ~plexd_daemon();
 
   /// Waits until the daemon logged "ready"; false if it exited or timed out.
@@ -137,7 +140,10 @@ class client {
   bool closed_ = false;
 };
 
-/// Parses a JSON document for assertions (core's parser).
 std::string plexd_binary();
+
+/// Median round-trip time of small echoes on `c` over `period` (at least
+/// 50 of them), in microseconds.
+double median_echo_us(client& c, ms period = 1s);
 
 }  // namespace plexd::test

@@ -1,0 +1,252 @@
+// Hostile clients: each attack runs while a well-behaved echo client
+// measures its round trips; that client must stay within 2x of its quiet
+// latency (with a small absolute floor for scheduler noise).
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <cstdio>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <sstream>
+#include <thread>
+
+#include <asio/socket_base.hpp>
+#include <asio/write.hpp>
+
+#include "harness.hpp"
+#include "plexd/core/json.hpp"
+#include "plexd/platform/sockets.hpp"
+
+using namespace plexd::test;
+
+namespace {
+std::string listener(const std::string& name, const std::string& handler, const std::string& extra = "") {
+  return "[[listener]]\nname = \"" + name + "\"\nbind = \"127.0.0.1:0\"\nhandler = \"" + handler + "\"\n" + extra + "\n";
+}
+
+const std::string bystander = listener("probe", "echo");
+
+// Runs `attack` on a thread until the measurement is done; returns the
+// bystander's median latency under attack.
+double under_attack(client& probe, const std::function<void(const std::atomic<bool>&)>& attack) {
+  std::atomic<bool> stop{false};
+  std::thread t([&] { attack(stop); });
+  std::this_thread::sleep_for(200ms);  // let the attack get going
+  const double loaded = median_echo_us(probe);
+  stop = true;
+  t.join();
+  return loaded;
+}
+
+void check_latency(const char* what, double quiet, double loaded) {
+  const double ratio = loaded / quiet;
+  std::printf("[latency] %s: quiet %.0f us, under attack %.0f us, ratio %.2f\n", what, quiet, loaded, ratio);
+  std::fflush(stdout);
+  // Below ~300 us of difference the spread is the shared CI machine's scheduler, not plexd.
+  CHECK((ratio <= 2.0 || loaded - quiet < 300));
+}
+
+struct probe_fixture {
+  explicit probe_fixture(const std::string& extra_listeners, const std::vector<std::string>& launcher = {})
+      : d(bystander + extra_listeners, "", {}, launcher) {}
+  bool start() {
+    if (!d.wait_ready() || !probe.connect(d.port("probe"))) return false;
+    quiet = median_echo_us(probe);
+    return true;
+  }
+  plexd_daemon d;
+  client probe;
+  double quiet = 0;
+};
+}  // namespace
+
+TEST_CASE("hostile: a chat client that never reads", "[hostile]") {
+  probe_fixture f(listener("chat", "chat", "announce = false\nmax_output = 262144"));
+  REQUIRE(f.start());
+  client lazy, sender;
+  lazy.socket().open(asio::ip::tcp::v4());
+  lazy.socket().set_option(asio::socket_base::receive_buffer_size(4096));
+  REQUIRE(lazy.connect(f.d.port("chat")));
+  REQUIRE(sender.connect(f.d.port("chat")));
+  const double loaded = under_attack(f.probe, [&](const std::atomic<bool>& stop) {
+    const std::string line(2000, 'L');
+    while (!stop) sender.send(line + "\n");
+  });
+  check_latency("chat client that never reads", f.quiet, loaded);
+  CHECK(f.d.wait_log("not reading"));
+  CHECK(lazy.wait_closed(5s) );
+}
+
+TEST_CASE("hostile: 1 MiB lines without a newline", "[hostile]") {
+  probe_fixture f(listener("lines", "echo", "framing = \"line\"\nmax_line = 65536"));
+  REQUIRE(f.start());
+  std::atomic<int> closed{0};
+  const double loaded = under_attack(f.probe, [&](const std::atomic<bool>& stop) {
+    const std::string huge(1 << 20, 'H');
+    while (!stop) {
+      client c;
+      if (!c.connect(f.d.port("lines"))) continue;
+      c.send(huge);
+      closed += c.wait_closed(5s) ? 1 : 0;
+    }
+  });
+  check_latency("1 MiB line", f.quiet, loaded);
+  CHECK(closed > 0);
+}
+
+TEST_CASE("hostile: binary junk with NULs and invalid UTF-8 in every handler", "[hostile]") {
+  probe_fixture f(listener("raw", "echo") + listener("line", "echo", "framing = \"line\"") +
+                  listener("greet", "greet", "await_reply = true") + listener("chat", "chat") +
+                  listener("sink", "discard"));
+  REQUIRE(f.start());
+  std::string junk;
+  for (int i = 0; i < 4096; ++i) junk += static_cast<char>((i * 131 + 7) & 0xFF);
+  junk += std::string("\0\xff\xfe\xc3\x28\n", 6);
+  client room_member;
+  REQUIRE(room_member.connect(f.d.port("chat")));
+  const double loaded = under_attack(f.probe, [&](const std::atomic<bool>& stop) {
+    while (!stop) {
+      for (const char* name : {"raw", "line", "greet", "chat", "sink"}) {
+        client c;
+        if (!c.connect(f.d.port(name))) continue;
+        c.send(junk);
+        (void)c.read_some(20ms);
+      }
+    }
+  });
+  check_latency("binary junk", f.quiet, loaded);
+  // The daemon is intact: its status is valid, the room still relays.
+  auto s = f.d.cli({"status", "--json"});
+  CHECK(s.exit_code == 0);
+  client other;
+  REQUIRE(other.connect(f.d.port("chat")));
+  other.send("ok after junk\n");
+  bool seen = false;
+  for (int i = 0; i < 100000 && !seen; ++i) {
+    auto l = room_member.read_line(2s);
+    if (!l) break;
+    seen = l->find("ok after junk") != std::string::npos;
+  }
+  CHECK(seen);
+  auto logs = f.d.cli({"logs", "--json", "-n", "1000"});
+  CHECK(logs.exit_code == 0);  // junk in the greet log line is escaped, JSON stays valid
+}
+
+TEST_CASE("hostile: 2000 slowloris connections sending one byte a second", "[hostile]") {
+  plexd::platform::raise_fd_limit();
+  probe_fixture f(listener("slow", "echo", "framing = \"line\"\nmax_connections = 5000"));
+  REQUIRE(f.start());
+  // Plain blocking sockets on one io_context: 2000 harness clients would
+  // each bring their own reactor.
+  asio::io_context io;
+  std::vector<asio::ip::tcp::socket> slow;
+  const asio::ip::tcp::endpoint target(asio::ip::make_address("127.0.0.1"), f.d.port("slow"));
+  for (int i = 0; i < 2000; ++i) {
+    slow.emplace_back(io);
+    asio::error_code ec;
+    slow.back().connect(target, ec);
+    REQUIRE_FALSE(ec);
+  }
+  const double loaded = under_attack(f.probe, [&](const std::atomic<bool>& stop) {
+    while (!stop) {
+      for (auto& s : slow) {
+        asio::error_code ec;
+        asio::write(s, asio::buffer("s", 1), ec);
+      }
+      for (int i = 0; i < 10 && !stop; ++i) std::this_thread::sleep_for(100ms);
+    }
+  });
+  check_latency("2000 slowloris connections", f.quiet, loaded);
+  auto s = f.d.cli({"status", "--json"});
+  CHECK(s.out.find("\"active\":2000") != std::string::npos);
+}
+
+TEST_CASE("hostile: clients that reset mid-write", "[hostile]") {
+  probe_fixture f(listener("echo", "echo"));
+  REQUIRE(f.start());
+  std::atomic<int> resets{0};
+  const double loaded = under_attack(f.probe, [&](const std::atomic<bool>& stop) {
+    const std::string big(1 << 20, 'R');
+    while (!stop) {
+      client c;
+      if (!c.connect(f.d.port("echo"))) continue;
+      c.socket().non_blocking(true);
+      asio::error_code ec;
+      c.socket().write_some(asio::buffer(big), ec);
+      c.socket().set_option(asio::socket_base::linger(true, 0));  // close = RST
+      c.close();
+      ++resets;
+    }
+  });
+  check_latency("resets mid-write", f.quiet, loaded);
+  CHECK(resets > 0);
+  client after;
+  REQUIRE(after.connect(f.d.port("echo")));
+  after.send("fine");
+  CHECK(after.read_exact(4) == "fine");
+}
+
+TEST_CASE("hostile: a connect flood over the rate", "[hostile]") {
+  probe_fixture f(listener("limited", "echo", "rate = \"50/s\"\nburst = 10"));
+  REQUIRE(f.start());
+  std::atomic<int> attempts{0};
+  const double loaded = under_attack(f.probe, [&](const std::atomic<bool>& stop) {
+    while (!stop) {
+      client c;
+      (void)c.connect(f.d.port("limited"), 1s);
+      ++attempts;
+    }
+  });
+  check_latency("connect flood over rate", f.quiet, loaded);
+  auto s = plexd::core::json::parse(f.d.cli({"status", "--json"}).out);
+  REQUIRE(s.ok());
+  for (const auto& l : s.val["listeners"].as_array()) {
+    if (l["name"].as_string() == "limited") CHECK(l["refused_by"]["rate"].as_number() > 0);
+  }
+}
+
+namespace {
+// utime + stime of a process in clock ticks, or -1 where /proc is missing.
+long cpu_ticks(long pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  if (!in) return -1;
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::istringstream fields(text.substr(text.rfind(')') + 2));
+  std::string f;
+  long utime = 0, stime = 0;
+  for (int i = 3; i <= 15 && fields >> f; ++i) {
+    if (i == 14) utime = std::stol(f);
+    if (i == 15) stime = std::stol(f);
+  }
+  return utime + stime;
+}
+}  // namespace
+
+TEST_CASE("hostile: the open-file limit makes accept back off - not spin - and recover", "[hostile]") {
+  const std::string prlimit = "/usr/bin/prlimit";
+  if (!std::ifstream(prlimit)) {
+    SUCCEED("no prlimit here");
+    return;
+  }
+  // 64 descriptors in all: a few for the daemon itself, the rest for clients.
+  probe_fixture f(listener("echo", "echo"), {prlimit, "--nofile=64:64"});
+  REQUIRE(f.start());
+  std::vector<std::unique_ptr<client>> hogs;
+  for (int i = 0; i < 80; ++i) {
+    hogs.push_back(std::make_unique<client>());
+    (void)hogs.back()->connect(f.d.port("echo"), 1s);  // the kernel backlog accepts them
+  }
+  REQUIRE(f.d.wait_log("backing off"));
+  const long before = cpu_ticks(f.d.process().pid());
+  std::this_thread::sleep_for(1s);
+  const long after = cpu_ticks(f.d.process().pid());
+  if (before >= 0) CHECK(after - before < 20);  // < 0.2 s of CPU in 1 s: no busy loop
+  CHECK(median_echo_us(f.probe, 100ms) < 1e8);      // the open connection is still served
+  hogs.clear();
+  CHECK(f.d.wait_log("accepting again"));
+  client fresh;
+  REQUIRE(fresh.connect(f.d.port("echo")));
+  fresh.send("back");
+  CHECK(fresh.read_exact(4) == "back");
+}
