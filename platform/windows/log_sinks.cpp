@@ -18,6 +18,10 @@ class stderr_sink final : public spdlog::sinks::base_sink<std::mutex> {
     spdlog::memory_buf_t formatted;
     formatter_->format(msg, formatted);
     std::fwrite(formatted.data(), 1, formatted.size(), stderr);
+    // The Windows C runtime buffers stderr when it is a file or a pipe:
+    // flush each record, as unbuffered POSIX stderr would, so nothing is
+    // lost if the process is ended and a reader sees records at once.
+    std::fflush(stderr);
   }
   void flush_() override { std::fflush(stderr); }
 };
