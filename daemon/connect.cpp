@@ -47,8 +47,7 @@ class duplex {
         socket_.close(ignored);
         return;  // the loop runs out of work and connect_client returns
       }
-      std::fwrite(buf_, 1, n, stdout);
-      std::fflush(stdout);
+      platform::write_stdout(buf_, n);
       do_read();
     });
   }

@@ -1,5 +1,6 @@
 #include "plexd/core/json.hpp"
 
+#include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -81,7 +82,7 @@ class parser {
       while (pos_ < t_.size() && t_[pos_] >= '0' && t_[pos_] <= '9') ++pos_;
       return pos_ > s;
     };
-    if (!digits()) {
+    if ((pos_ + 1 < t_.size() && t_[pos_] == '0' && t_[pos_ + 1] >= '0' && t_[pos_ + 1] <= '9') || !digits()) {
       fail("bad number");
       return {};
     }
@@ -135,7 +136,7 @@ class parser {
           const std::string hex(t_.substr(pos_, 4));
           char* end = nullptr;
           const unsigned long cp = std::strtoul(hex.c_str(), &end, 16);
-          if (end != hex.c_str() + 4) {
+          if (end != hex.c_str() + 4 || hex.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos) {
             fail("bad \\u escape");
             return out;
           }
@@ -284,7 +285,7 @@ void value::dump_to(std::string& out) const {
       if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 9.007199254740992e15) {
         std::snprintf(buf, sizeof buf, "%lld", static_cast<long long>(d));
       } else if (std::isfinite(d)) {
-        std::snprintf(buf, sizeof buf, "%.6g", d);
+        *std::to_chars(buf, buf + sizeof buf - 1, d).ptr = '\0';  // the shortest text that reads back as d
       } else {
         std::snprintf(buf, sizeof buf, "null");
       }

@@ -127,13 +127,13 @@ void listener::stop_accepting(const char* new_state) {
 
 void listener::do_accept() {
   worker& target = ctx_.pick_worker();
-  acceptor_.async_accept(target.io(), [self = shared_from_this(), &target](const asio::error_code& ec,
-                                                                            tcp::socket socket) {
-    self->on_accept(ec, std::move(socket), target);
-  });
+  acceptor_.async_accept(target.io().get_executor(),
+                         [self = shared_from_this(), &target](const asio::error_code& ec, socket_type socket) {
+                           self->on_accept(ec, std::move(socket), target);
+                         });
 }
 
-void listener::on_accept(const asio::error_code& ec, tcp::socket socket, worker& target) {
+void listener::on_accept(const asio::error_code& ec, socket_type socket, worker& target) {
   if (state_ != 1 || ec == asio::error::operation_aborted) return;
   if (ec) {
     if (platform::is_resource_exhaustion(ec)) {
@@ -169,14 +169,14 @@ void listener::on_accept(const asio::error_code& ec, tcp::socket socket, worker&
   for (int i = 0; i < 32 && state_ == 1; ++i) {
     worker& next = ctx_.pick_worker();
     asio::error_code aec;
-    tcp::socket more = acceptor_.accept(next.io(), aec);
+    socket_type more = acceptor_.accept(next.io().get_executor(), aec);
     if (aec) break;  // would_block, or an error the async path will see again
     admit(std::move(more), next);
   }
   do_accept();
 }
 
-void listener::admit(tcp::socket socket, worker& target) {
+void listener::admit(socket_type socket, worker& target) {
   asio::error_code ec;
   const auto remote = socket.remote_endpoint(ec);
   if (ec) return;  // already gone

@@ -55,8 +55,9 @@ class listener : public std::enable_shared_from_this<listener> {
  private:
   void apply_limits(const config::listener_config& cfg);
   void do_accept();
-  void on_accept(const asio::error_code& ec, asio::ip::tcp::socket socket, worker& target);
-  void admit(asio::ip::tcp::socket socket, worker& target);
+  using socket_type = asio::basic_stream_socket<asio::ip::tcp, asio::io_context::executor_type>;
+  void on_accept(const asio::error_code& ec, socket_type socket, worker& target);
+  void admit(socket_type socket, worker& target);
   void log_refusal(refusal why, const std::string& peer);
 
   loop_context& ctx_;

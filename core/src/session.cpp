@@ -19,7 +19,7 @@ constexpr int max_reads_per_wakeup = 8;
 constexpr std::uint32_t linger_ticks = 10;
 }  // namespace
 
-session::session(worker& w, std::shared_ptr<listener> owner, asio::ip::tcp::socket socket, std::string peer)
+session::session(worker& w, std::shared_ptr<listener> owner, socket_type socket, std::string peer)
     : worker_(w),
       listener_(std::move(owner)),
       socket_(std::move(socket)),
@@ -27,6 +27,15 @@ session::session(worker& w, std::shared_ptr<listener> owner, asio::ip::tcp::sock
       opened_(std::chrono::steady_clock::now()) {}
 
 session::~session() = default;
+
+session::buffers& session::buf() {
+  if (!buf_) buf_ = std::make_unique<buffers>();
+  return *buf_;
+}
+
+void session::release_buffers_if_empty() {
+  if (buf_ && buf_->in.empty() && buf_->out_off >= buf_->out.size()) buf_.reset();
+}
 
 const std::string& session::listener_name() const { return listener_->name(); }
 unsigned session::worker_index() const { return worker_.index(); }
@@ -85,14 +94,18 @@ void session::handle_input(const char* data, std::size_t size) {
   handler& h = listener_->get_handler();
   in_batch_ = true;
   if (h.line_based()) {
-    const bool ok = split_lines(in_, std::string_view(data, size), listener_->max_line(),
+    // Most reads hold whole lines: frame them with a scratch string and
+    // keep a buffer only when a line continues in the next read.
+    std::string scratch;
+    std::string& partial = buf_ ? buf_->in : scratch;
+    const bool ok = split_lines(partial, std::string_view(data, size), listener_->max_line(),
                                 [&](std::string_view line) {
                                   if (state_ == state::open) h.on_line(*this, line);
                                 });
-    // Keep a small tail buffer for the next partial line; give big ones back.
-    if (in_.empty() && in_.capacity() > 256) std::string().swap(in_);
+    if (!scratch.empty()) buf().in = std::move(scratch);
     if (!ok) {
       in_batch_ = false;
+      worker_.batch_output().clear();
       spdlog::warn("listener {}: {} sent a line longer than max_line ({} bytes); disconnecting",
                    listener_->name(), peer_, listener_->max_line());
       fail("line longer than max_line", true);
@@ -103,27 +116,45 @@ void session::handle_input(const char* data, std::size_t size) {
   }
   if (state_ != state::closed) h.on_batch_end(*this);
   in_batch_ = false;
+  flush_batch();
   try_flush();
+  release_buffers_if_empty();
 }
 
 void session::send(std::string_view data) {
   if (state_ != state::open || data.empty()) return;
-  const std::size_t queued = out_.size() - out_off_;
-  if (queued + data.size() > listener_->max_output()) {
+  std::string& batch = worker_.batch_output();
+  const std::size_t pending = queued() + (in_batch_ ? batch.size() : 0);
+  if (pending + data.size() > listener_->max_output()) {
     spdlog::warn("listener {}: {} is not reading; output queue would exceed max_output ({} bytes); disconnecting",
                  listener_->name(), peer_, listener_->max_output());
     fail("output queue over max_output", true);
     return;
   }
-  if (queued == 0 && !in_batch_ && !writing_) {
+  if (queued() == 0 && !writing_) {
+    if (in_batch_) {
+      batch.append(data);  // the thread's buffer: no allocation per reply
+      return;
+    }
     // The common case: the socket takes it all and nothing is copied.
     std::size_t written = 0;
     if (!write_some(data, written)) return;
     data.remove_prefix(written);
     if (data.empty()) return;
   }
-  out_.append(data);
+  buf().out.append(data);
   if (!in_batch_) try_flush();
+}
+
+void session::flush_batch() {
+  std::string& batch = worker_.batch_output();
+  if (batch.empty()) return;
+  std::size_t written = 0;
+  if (state_ != state::closed && write_some(batch, written) && written < batch.size()) {
+    buf().out.append(batch, written);  // only what the socket would not take
+  }
+  batch.clear();
+  if (batch.capacity() > 4 * worker::read_buffer_size) std::string().swap(batch);
 }
 
 bool session::write_some(std::string_view data, std::size_t& written) {
@@ -146,18 +177,22 @@ bool session::write_some(std::string_view data, std::size_t& written) {
 
 void session::try_flush() {
   if (writing_ || state_ == state::closed || state_ == state::lingering) return;
-  while (out_off_ < out_.size()) {
-    std::size_t written = 0;
-    if (!write_some(std::string_view(out_).substr(out_off_), written)) return;
-    if (written == 0) {
-      wait_writable();
-      return;
+  if (buf_) {
+    auto& b = *buf_;
+    while (b.out_off < b.out.size()) {
+      std::size_t written = 0;
+      if (!write_some(std::string_view(b.out).substr(b.out_off), written)) return;
+      if (written == 0) {
+        wait_writable();
+        return;
+      }
+      b.out_off += written;
     }
-    out_off_ += written;
+    // Drained: an idle session holds no output buffer.
+    std::string().swap(b.out);
+    b.out_off = 0;
+    release_buffers_if_empty();
   }
-  // Drained: an idle session holds no output buffer.
-  std::string().swap(out_);
-  out_off_ = 0;
   after_flush();
 }
 
@@ -177,7 +212,7 @@ void session::wait_writable() {
 void session::close_after_flush() {
   if (state_ != state::open) return;
   state_ = state::closing;
-  if (!in_batch_ && !writing_ && out_off_ >= out_.size()) after_flush();
+  if (!in_batch_ && !writing_ && queued() == 0) after_flush();
 }
 
 void session::after_flush() {

@@ -20,7 +20,11 @@ class worker;
 
 class session final : public connection, public std::enable_shared_from_this<session> {
  public:
-  session(worker& w, std::shared_ptr<listener> owner, asio::ip::tcp::socket socket, std::string peer);
+  /// A socket bound to its io_context's concrete executor: 40 bytes instead
+  /// of 88 with any_io_executor, in every idle connection and pending wait.
+  using socket_type = asio::basic_stream_socket<asio::ip::tcp, asio::io_context::executor_type>;
+
+  session(worker& w, std::shared_ptr<listener> owner, socket_type socket, std::string peer);
   ~session();
   session(const session&) = delete;
   session& operator=(const session&) = delete;
@@ -56,6 +60,7 @@ class session final : public connection, public std::enable_shared_from_this<ses
   void handle_input(const char* data, std::size_t size);
   void wait_writable();
   void try_flush();
+  void flush_batch();
   bool write_some(std::string_view data, std::size_t& written);
   void after_flush();
   void set_deadline(std::uint32_t tick);
@@ -64,13 +69,22 @@ class session final : public connection, public std::enable_shared_from_this<ses
   void fail(const char* reason, bool as_error);
   void finish();
 
+  /// Allocated only while a line spans reads or output is queued, so an
+  /// idle connection carries one pointer instead of two strings.
+  struct buffers {
+    std::string in;   // an unterminated line (line framing only)
+    std::string out;  // output the socket did not take yet
+    std::size_t out_off = 0;
+  };
+  buffers& buf();
+  std::size_t queued() const { return buf_ ? buf_->out.size() - buf_->out_off : 0; }
+  void release_buffers_if_empty();
+
   worker& worker_;
   std::shared_ptr<listener> listener_;
-  asio::ip::tcp::socket socket_;
+  socket_type socket_;
   std::string peer_;
-  std::string in_;   // an unterminated line (line framing only)
-  std::string out_;  // output the socket did not take yet
-  std::size_t out_off_ = 0;
+  std::unique_ptr<buffers> buf_;
   std::uint64_t bytes_in_ = 0;
   std::uint64_t bytes_out_ = 0;
   std::chrono::steady_clock::time_point opened_;

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -32,6 +33,9 @@ class worker {
   /// One buffer per thread: a read shorter than it drains the socket, so
   /// idle connections hold no buffer of their own.
   char* read_buffer() { return read_buffer_.get(); }
+  /// Output gathered while one session handles one read (only one session
+  /// does so at a time on a thread), written with one call at the end.
+  std::string& batch_output() { return batch_output_; }
   /// Coarse time in ticks, advanced by the sweep timer.
   std::uint32_t now_tick() const { return tick_; }
 
@@ -61,6 +65,7 @@ class worker {
   asio::steady_timer timer_;
   asio::executor_work_guard<asio::io_context::executor_type> guard_;
   std::unique_ptr<char[]> read_buffer_;
+  std::string batch_output_;
   std::uint32_t tick_ = 1;
   session* head_ = nullptr;
   std::size_t count_ = 0;

@@ -20,4 +20,19 @@ long read_stdin(char* buffer, std::size_t size) {
   return static_cast<long>(got);
 }
 
+// WriteFile, not the C runtime: its text mode would turn every "\n" the
+// server sent into "\r\n".
+bool write_stdout(const char* data, std::size_t size) {
+  HANDLE out = ::GetStdHandle(STD_OUTPUT_HANDLE);
+  if (out == nullptr || out == INVALID_HANDLE_VALUE) return false;
+  while (size > 0) {
+    const DWORD chunk = size > 0x10000000 ? 0x10000000 : static_cast<DWORD>(size);
+    DWORD written = 0;
+    if (!::WriteFile(out, data, chunk, &written, nullptr) || written == 0) return false;
+    data += written;
+    size -= written;
+  }
+  return true;
+}
+
 }  // namespace plexd::platform

@@ -2,8 +2,10 @@
 // lines, with stub callbacks, and the JSON parser/writer under it.
 //
 // Every reply must be one line of valid JSON (strict UTF-8, parsed back by
-// json::parse) carrying "v":1 and a boolean "ok". Every document json::parse
-// accepts must survive parse -> dump -> parse -> dump with equal dumps.
+// json::parse) carrying "v":1 and a boolean "ok". json::parse must accept
+// exactly what the RFC 8259 grammar accepts (json_ref.hpp), must not make
+// invalid UTF-8 out of valid input, and every document it accepts must
+// survive parse -> dump -> parse -> dump with equal dumps.
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -12,6 +14,7 @@
 #include <string_view>
 
 #include "fuzz_check.hpp"
+#include "json_ref.hpp"
 #include "plexd/core/control.hpp"
 #include "plexd/core/json.hpp"
 #include "plexd/core/logging.hpp"
@@ -71,13 +74,28 @@ void check_reply(const std::string& reply, std::string_view request, bool follow
   }
 }
 
+// True when every string (keys included) in `v` is valid UTF-8.
+bool strings_valid(const json::value& v) {
+  if (v.is_string()) return fuzz::valid_utf8(v.as_string());
+  for (const auto& element : v.as_array()) {
+    if (!strings_valid(element)) return false;
+  }
+  for (const auto& [key, member] : v.as_object()) {
+    if (!fuzz::valid_utf8(key) || !strings_valid(member)) return false;
+  }
+  return true;
+}
+
 void check_round_trip(std::string_view text) {
   const auto first = json::parse(text);
+  FUZZ_CHECK(first.ok() == fuzz::json_ref::accepts(text));
   if (!first.ok()) {
     FUZZ_CHECK(!first.error.empty());
     FUZZ_CHECK(first.val.is_null());
     return;
   }
+  // \u escapes (surrogate pairs included) must decode to valid UTF-8.
+  if (fuzz::valid_utf8(text)) FUZZ_CHECK(strings_valid(first.val));
   const std::string dump1 = first.val.dump();
   FUZZ_CHECK(fuzz::valid_utf8(dump1));
   const auto second = json::parse(dump1);
