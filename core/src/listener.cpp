@@ -199,7 +199,7 @@ void listener::admit(socket_type socket, worker& target) {
   socket.set_option(tcp::no_delay(true), ec);
   socket.non_blocking(true, ec);
   auto start = [self = shared_from_this(), &target, s = std::move(socket), p = std::move(peer)]() mutable {
-    std::make_shared<session>(target, self, std::move(s), std::move(p))->start();
+    session::create(target, *self, std::move(s), std::move(p))->start();
   };
   if (&target == &ctx_.main_worker()) {
     start();

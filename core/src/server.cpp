@@ -70,7 +70,7 @@ void server::start() {
 
 void server::run() {
   for (std::size_t i = 1; i < ctx_->workers.size(); ++i) ctx_->workers[i]->start_thread();
-  ctx_->main_worker().io().run();
+  ctx_->main_worker().run();
   for (auto& w : ctx_->workers) w->join();
 }
 

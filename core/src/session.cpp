@@ -19,14 +19,43 @@ constexpr int max_reads_per_wakeup = 8;
 constexpr std::uint32_t linger_ticks = 10;
 }  // namespace
 
-session::session(worker& w, std::shared_ptr<listener> owner, socket_type socket, std::string peer)
-    : worker_(w),
-      listener_(std::move(owner)),
+session::session(worker& w, listener& owner, socket_type socket, std::string peer)
+    : listener_(&owner),
       socket_(std::move(socket)),
       peer_(std::move(peer)),
-      opened_(std::chrono::steady_clock::now()) {}
+      opened_ms_(w.now_ms()) {}
 
 session::~session() = default;
+
+worker& session::this_worker() { return worker::current(); }
+
+session_ref::session_ref(session* s) : p_(s) {
+  if (p_ != nullptr) ++p_->refs_;
+}
+
+session_ref::~session_ref() {
+  if (p_ != nullptr && --p_->refs_ == 0) delete p_;
+}
+
+session_ref session::create(worker& w, listener& owner, socket_type socket, std::string peer) {
+  return session_ref(new session(w, owner, std::move(socket), std::move(peer)));
+}
+
+const char* session::reason_text(reason r) {
+  switch (r) {
+    case reason::peer_closed: return "closed by peer";
+    case reason::reset: return "reset by peer";
+    case reason::read_error: return "read error";
+    case reason::write_error: return "write error";
+    case reason::wait_failed: return "socket wait failed";
+    case reason::max_line: return "line longer than max_line";
+    case reason::max_output: return "output queue over max_output";
+    case reason::idle: return "idle timeout";
+    case reason::grace: return "closed at the grace deadline";
+    case reason::linger: return "closed (peer did not close in time)";
+  }
+  return "closed";
+}
 
 session::buffers& session::buf() {
   if (!buf_) buf_ = std::make_unique<buffers>();
@@ -38,11 +67,11 @@ void session::release_buffers_if_empty() {
 }
 
 const std::string& session::listener_name() const { return listener_->name(); }
-unsigned session::worker_index() const { return worker_.index(); }
+unsigned session::worker_index() const { return this_worker().index(); }
 
 void session::start() {
-  worker_.add(this);
-  last_active_ = worker_.now_tick();
+  this_worker().add(this);
+  last_active_ = this_worker().now_tick();
   spdlog::debug("listener {}: {} connected", listener_->name(), peer_);
   listener_->get_handler().on_open(*this);
   if (state_ == state::open || state_ == state::lingering) wait_readable();
@@ -52,17 +81,17 @@ void session::wait_readable() {
   if (reading_) return;
   reading_ = true;
   socket_.async_wait(asio::socket_base::wait_read,
-                     [self = shared_from_this()](const asio::error_code& ec) { self->on_readable(ec); });
+                     [self = session_ref(this)](const asio::error_code& ec) { self->on_readable(ec); });
 }
 
 void session::on_readable(const asio::error_code& ec) {
   reading_ = false;
   if (finished_ || state_ == state::closed) return;
   if (ec) {
-    fail("read wait failed", true);
+    fail(reason::wait_failed, true);
     return;
   }
-  char* buf = worker_.read_buffer();
+  char* buf = this_worker().read_buffer();
   for (int i = 0; i < max_reads_per_wakeup; ++i) {
     asio::error_code rec;
     const std::size_t n = socket_.read_some(asio::buffer(buf, worker::read_buffer_size), rec);
@@ -77,12 +106,13 @@ void session::on_readable(const asio::error_code& ec) {
       return;
     }
     if (rec) {
-      fail(rec == asio::error::connection_reset ? "reset by peer" : "read error", rec != asio::error::connection_reset);
+      const bool reset = rec == asio::error::connection_reset;
+      fail(reset ? reason::reset : reason::read_error, !reset);
       return;
     }
     bytes_in_ += n;
     listener_->stats().bytes_in.fetch_add(n, std::memory_order_relaxed);
-    last_active_ = worker_.now_tick();
+    last_active_ = this_worker().now_tick();
     if (state_ == state::open) handle_input(buf, n);  // closing/lingering: discard
     if (state_ == state::closed) return;
     if (n < worker::read_buffer_size) break;  // a short read drained the socket
@@ -105,10 +135,10 @@ void session::handle_input(const char* data, std::size_t size) {
     if (!scratch.empty()) buf().in = std::move(scratch);
     if (!ok) {
       in_batch_ = false;
-      worker_.batch_output().clear();
+      this_worker().batch_output().clear();
       spdlog::warn("listener {}: {} sent a line longer than max_line ({} bytes); disconnecting",
                    listener_->name(), peer_, listener_->max_line());
-      fail("line longer than max_line", true);
+      fail(reason::max_line, true);
       return;
     }
   } else {
@@ -123,12 +153,12 @@ void session::handle_input(const char* data, std::size_t size) {
 
 void session::send(std::string_view data) {
   if (state_ != state::open || data.empty()) return;
-  std::string& batch = worker_.batch_output();
+  std::string& batch = this_worker().batch_output();
   const std::size_t pending = queued() + (in_batch_ ? batch.size() : 0);
   if (pending + data.size() > listener_->max_output()) {
     spdlog::warn("listener {}: {} is not reading; output queue would exceed max_output ({} bytes); disconnecting",
                  listener_->name(), peer_, listener_->max_output());
-    fail("output queue over max_output", true);
+    fail(reason::max_output, true);
     return;
   }
   if (queued() == 0 && !writing_) {
@@ -147,7 +177,7 @@ void session::send(std::string_view data) {
 }
 
 void session::flush_batch() {
-  std::string& batch = worker_.batch_output();
+  std::string& batch = this_worker().batch_output();
   if (batch.empty()) return;
   std::size_t written = 0;
   if (state_ != state::closed && write_some(batch, written) && written < batch.size()) {
@@ -165,13 +195,13 @@ bool session::write_some(std::string_view data, std::size_t& written) {
     return true;
   }
   if (ec) {
-    fail(ec == asio::error::broken_pipe || ec == asio::error::connection_reset ? "reset by peer" : "write error",
-         false);
+    const bool reset = ec == asio::error::broken_pipe || ec == asio::error::connection_reset;
+    fail(reset ? reason::reset : reason::write_error, false);
     return false;
   }
   bytes_out_ += written;
   listener_->stats().bytes_out.fetch_add(written, std::memory_order_relaxed);
-  last_active_ = worker_.now_tick();
+  last_active_ = this_worker().now_tick();
   return true;
 }
 
@@ -198,11 +228,11 @@ void session::try_flush() {
 
 void session::wait_writable() {
   writing_ = true;
-  socket_.async_wait(asio::socket_base::wait_write, [self = shared_from_this()](const asio::error_code& ec) {
+  socket_.async_wait(asio::socket_base::wait_write, [self = session_ref(this)](const asio::error_code& ec) {
     self->writing_ = false;
     if (self->finished_ || self->state_ == state::closed) return;
     if (ec) {
-      self->fail("write wait failed", true);
+      self->fail(reason::wait_failed, true);
       return;
     }
     self->try_flush();
@@ -225,14 +255,14 @@ void session::after_flush() {
   asio::error_code ec;
   socket_.shutdown(asio::socket_base::shutdown_send, ec);
   state_ = state::lingering;
-  set_deadline(worker_.now_tick() + linger_ticks);
+  set_deadline(this_worker().now_tick() + linger_ticks);
   wait_readable();
 }
 
 void session::set_deadline(std::uint32_t tick) {
   if (tick == 0) tick = 1;
   if (deadline_ != 0 && deadline_ <= tick) return;  // keep the earlier one
-  if (deadline_ == 0) worker_.add_deadline();
+  if (deadline_ == 0) this_worker().add_deadline();
   deadline_ = tick;
 }
 
@@ -241,12 +271,12 @@ void session::on_tick(std::uint32_t now) {
   if (deadline_ != 0 && now >= deadline_) {
     if (drain_at_deadline_ && state_ == state::open) {
       drain_at_deadline_ = false;
-      worker_.remove_deadline();
+      this_worker().remove_deadline();
       deadline_ = 0;
       begin_drain(now + linger_ticks);
       return;
     }
-    close_reason_ = state_ == state::lingering ? "closed (peer did not close in time)" : "closed at the grace deadline";
+    close_reason_ = state_ == state::lingering ? reason::linger : reason::grace;
     finish();
     return;
   }
@@ -254,7 +284,7 @@ void session::on_tick(std::uint32_t now) {
   if (idle != 0 && state_ == state::open && now - last_active_ >= idle) {
     spdlog::info("listener {}: {} idle for {} ms; closing", listener_->name(), peer_,
                  std::chrono::duration_cast<std::chrono::milliseconds>(idle * worker::tick_period).count());
-    close_reason_ = "idle timeout";
+    close_reason_ = reason::idle;
     finish();
   }
 }
@@ -274,12 +304,12 @@ void session::drain_at(std::uint32_t deadline) {
   set_deadline(deadline);
 }
 
-void session::fail(const char* reason, bool as_error) {
+void session::fail(reason why, bool as_error) {
   if (finished_ || state_ == state::closed) return;
   state_ = state::closed;
-  close_reason_ = reason;
+  close_reason_ = why;
   close_is_error_ = as_error;
-  asio::post(worker_.io(), [self = shared_from_this()] { self->finish(); });
+  asio::post(this_worker().io(), [self = session_ref(this)] { self->finish(); });
 }
 
 void session::finish() {
@@ -290,11 +320,11 @@ void session::finish() {
   socket_.close(ignored);  // cancels the pending waits; they hold `self`
   if (close_is_error_) listener_->stats().errors.fetch_add(1, std::memory_order_relaxed);
   listener_->get_handler().on_close(*this);
-  if (deadline_ != 0) worker_.remove_deadline();
-  worker_.remove(this);
-  const auto ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - opened_).count();
-  spdlog::debug("listener {}: {} {}: {} bytes in, {} bytes out, {} ms", listener_->name(), peer_, close_reason_,
+  if (deadline_ != 0) this_worker().remove_deadline();
+  this_worker().remove(this);
+  const std::uint32_t ms = this_worker().now_ms() - opened_ms_;
+  spdlog::debug("listener {}: {} {}: {} bytes in, {} bytes out, {} ms", listener_->name(), peer_,
+                reason_text(close_reason_),
                 bytes_in_, bytes_out_, ms);
   listener_->session_closed(peer_.substr(0, peer_.rfind(':')));
 }

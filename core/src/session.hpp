@@ -12,23 +12,28 @@
 #include <asio/ip/tcp.hpp>
 
 #include "plexd/core/handler.hpp"
+#include "session_ref.hpp"
 
 namespace plexd::core {
 
 class listener;
 class worker;
 
-class session final : public connection, public std::enable_shared_from_this<session> {
+class session final : public connection {
  public:
   /// A socket bound to its io_context's concrete executor: 40 bytes instead
   /// of 88 with any_io_executor, in every idle connection and pending wait.
   using socket_type = asio::basic_stream_socket<asio::ip::tcp, asio::io_context::executor_type>;
 
-  session(worker& w, std::shared_ptr<listener> owner, socket_type socket, std::string peer);
+  /// `owner` outlives the session: a listener is dropped only once its
+  /// active count is back to zero (see server::reap_drained).
+  session(worker& w, listener& owner, socket_type socket, std::string peer);
   ~session();
   session(const session&) = delete;
   session& operator=(const session&) = delete;
 
+  /// Creates a session owned by the references to it (see session_ref).
+  static session_ref create(worker& w, listener& owner, socket_type socket, std::string peer);
   void start();
 
   // connection
@@ -45,8 +50,11 @@ class session final : public connection, public std::enable_shared_from_this<ses
   void begin_drain(std::uint32_t deadline);
   /// Listener removed by a reload: keep serving until `deadline`, then drain.
   void drain_at(std::uint32_t deadline);
-  const listener* owner() const { return listener_.get(); }
+  const listener* owner() const { return listener_; }
   bool has_deadline() const { return deadline_ != 0; }
+
+  friend class session_ref;
+  std::uint32_t refs_ = 0;
 
   // The worker's intrusive list (no allocation per connection).
   session* prev_ = nullptr;
@@ -54,6 +62,11 @@ class session final : public connection, public std::enable_shared_from_this<ses
 
  private:
   enum class state : std::uint8_t { open, closing, lingering, closed };
+  /// Why a session ended, for the close log (a byte, not a pointer).
+  enum class reason : std::uint8_t {
+    peer_closed, reset, read_error, write_error, wait_failed, max_line, max_output, idle, grace, linger
+  };
+  static const char* reason_text(reason r);
 
   void wait_readable();
   void on_readable(const asio::error_code& ec);
@@ -66,7 +79,7 @@ class session final : public connection, public std::enable_shared_from_this<ses
   void set_deadline(std::uint32_t tick);
   /// Ends the session later, on the loop: safe to call from anywhere,
   /// including another session's fan-out.
-  void fail(const char* reason, bool as_error);
+  void fail(reason why, bool as_error);
   void finish();
 
   /// Allocated only while a line spans reads or output is queued, so an
@@ -80,25 +93,27 @@ class session final : public connection, public std::enable_shared_from_this<ses
   std::size_t queued() const { return buf_ ? buf_->out.size() - buf_->out_off : 0; }
   void release_buffers_if_empty();
 
-  worker& worker_;
-  std::shared_ptr<listener> listener_;
+  static worker& this_worker();  // see worker::current()
+
+  listener* listener_;
   socket_type socket_;
   std::string peer_;
   std::unique_ptr<buffers> buf_;
   std::uint64_t bytes_in_ = 0;
   std::uint64_t bytes_out_ = 0;
-  std::chrono::steady_clock::time_point opened_;
-  const char* close_reason_ = "closed by peer";
+  std::uint32_t opened_ms_ = 0;  // worker::now_ms() at start; 4 bytes, wraps after 49 days
   std::uint32_t last_active_ = 0;
   std::uint32_t deadline_ = 0;  // 0 = none
   state state_ = state::open;
-  bool reading_ = false;
-  bool writing_ = false;
-  bool in_batch_ = false;
-  bool peer_eof_ = false;
-  bool drain_at_deadline_ = false;
-  bool finished_ = false;
-  bool close_is_error_ = false;
+  reason close_reason_ = reason::peer_closed;
+  // Bit-fields: these flags sit in every idle connection.
+  bool reading_ : 1 = false;
+  bool writing_ : 1 = false;
+  bool in_batch_ : 1 = false;
+  bool peer_eof_ : 1 = false;
+  bool drain_at_deadline_ : 1 = false;
+  bool finished_ : 1 = false;
+  bool close_is_error_ : 1 = false;
 };
 
 }  // namespace plexd::core

@@ -36,10 +36,10 @@ void worker::remove(session* s) {
   }
 }
 
-std::vector<std::shared_ptr<session>> worker::snapshot() const {
-  std::vector<std::shared_ptr<session>> all;
+std::vector<session_ref> worker::snapshot() {
+  std::vector<session_ref> all;
   all.reserve(count_);
-  for (session* s = head_; s != nullptr; s = s->next_) all.push_back(s->shared_from_this());
+  for (session* s = head_; s != nullptr; s = s->next_) all.emplace_back(s);
   return all;
 }
 
@@ -61,8 +61,20 @@ void worker::on_tick() {
   start_sweep(idle_checks_);
 }
 
+namespace {
+thread_local worker* current_worker = nullptr;
+}
+
+worker& worker::current() { return *current_worker; }
+
+void worker::run() {
+  current_worker = this;
+  io_.run();
+  current_worker = nullptr;
+}
+
 void worker::start_thread() {
-  thread_ = std::thread([this] { io_.run(); });
+  thread_ = std::thread([this] { run(); });
 }
 
 void worker::release() {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -14,6 +15,8 @@
 #include <asio/executor_work_guard.hpp>
 #include <asio/io_context.hpp>
 #include <asio/steady_timer.hpp>
+
+#include "session_ref.hpp"
 
 namespace plexd::core {
 
@@ -36,6 +39,11 @@ class worker {
   /// Output gathered while one session handles one read (only one session
   /// does so at a time on a thread), written with one call at the end.
   std::string& batch_output() { return batch_output_; }
+  /// Milliseconds since this worker started, modulo 2^32.
+  std::uint32_t now_ms() const {
+    return static_cast<std::uint32_t>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - epoch_).count());
+  }
   /// Coarse time in ticks, advanced by the sweep timer.
   std::uint32_t now_tick() const { return tick_; }
 
@@ -43,12 +51,17 @@ class worker {
   void remove(session* s);
   std::size_t session_count() const { return count_; }
   /// Strong references to every session, safe to act on while the list changes.
-  std::vector<std::shared_ptr<session>> snapshot() const;
+  std::vector<session_ref> snapshot();
 
   /// Starts the sweep timer; `idle_checks` says whether any listener has an idle timeout.
   void start_sweep(const std::atomic<bool>* idle_checks);
+  /// Runs the loop on the calling thread until it runs out of work.
+  void run();
   /// Runs the loop on a new thread (workers other than the first).
   void start_thread();
+  /// The worker whose loop runs on this thread. Sessions only ever run on
+  /// their own worker's thread, so they find it here instead of storing it.
+  static worker& current();
   /// Lets run() return once the sessions are gone (stop).
   void release();
   void join();
@@ -67,6 +80,7 @@ class worker {
   std::unique_ptr<char[]> read_buffer_;
   std::string batch_output_;
   std::uint32_t tick_ = 1;
+  std::chrono::steady_clock::time_point epoch_ = std::chrono::steady_clock::now();
   session* head_ = nullptr;
   std::size_t count_ = 0;
   std::size_t deadlines_ = 0;

@@ -6,7 +6,9 @@
 #   PREFIX/lib/systemd/system/plexd.{service,socket}  (ExecStart= follows PREFIX;
 #                                          systemd reads /usr/local/lib/systemd/system too)
 #   PREFIX/share/man/man8/plexd.8.gz, man5/plexd.toml.5.gz
-#   PREFIX/share/doc/plexd/                copyright, changelog.Debian.gz, examples/
+#   PREFIX/share/doc/plexd/                copyright, changelog.Debian.gz, README-systemd.md,
+#                                          examples/plexd.toml
+#   PREFIX/share/lintian/overrides/plexd   (each with its reason)
 #   /etc/plexd/plexd.toml                  always /etc: it is where the daemon and the CLI look
 #                                          by default and what ConfigurationDirectory= means.
 #                                          A plain install keeps an existing one.
@@ -77,12 +79,14 @@ install(CODE "
   include(\"${_plexd_linux}/install-units.cmake\")")
 
 # --- Hardening the Debian way (what dpkg-buildflags would add; lintian checks
-# for it): fortified libc calls in optimised builds, full RELRO.
+# for it): fortified libc calls in optimised builds, full RELRO. -U first:
+# some compilers (Ubuntu's) define _FORTIFY_SOURCE themselves, and a second
+# definition would be a warning, an error under PLEXD_WERROR.
 if(NOT PLEXD_SANITIZE AND NOT CMAKE_CXX_FLAGS MATCHES "_FORTIFY_SOURCE")
   foreach(_target plexd plexd_core plexd_config plexd_platform)
     if(TARGET ${_target})
-      target_compile_definitions(${_target} PRIVATE
-        $<$<CONFIG:Release,RelWithDebInfo,MinSizeRel>:_FORTIFY_SOURCE=2>)
+      target_compile_options(${_target} PRIVATE
+        "$<$<CONFIG:Release,RelWithDebInfo,MinSizeRel>:-U_FORTIFY_SOURCE;-D_FORTIFY_SOURCE=2>")
     endif()
   endforeach()
 endif()

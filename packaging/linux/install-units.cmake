@@ -9,15 +9,18 @@ else()
 endif()
 
 # The units name /usr/sbin/plexd; point them at the binary actually installed.
-file(MAKE_DIRECTORY "${PLEXD_WORK_DIR}")
+# One work directory per destination: installs (cpack, tests) may run at once.
+string(MD5 _key "$ENV{DESTDIR}|${CMAKE_INSTALL_PREFIX}")
+set(_work "${PLEXD_WORK_DIR}/${_key}")
+file(MAKE_DIRECTORY "${_work}")
 foreach(_unit plexd.service plexd.socket)
   file(READ "${PLEXD_UNIT_DIR}/${_unit}" _text)
   string(REPLACE "/usr/sbin/plexd " "${_sbin}/plexd " _text "${_text}")
-  file(WRITE "${PLEXD_WORK_DIR}/${_unit}" "${_text}")
+  file(WRITE "${_work}/${_unit}" "${_text}")
 endforeach()
 file(INSTALL DESTINATION "${CMAKE_INSTALL_PREFIX}/lib/systemd/system" TYPE FILE
   PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ
-  FILES "${PLEXD_WORK_DIR}/plexd.service" "${PLEXD_WORK_DIR}/plexd.socket")
+  FILES "${_work}/plexd.service" "${_work}/plexd.socket")
 
 # Never overwrite an operator's config (the package's conffile handling does
 # the same for upgrades); the new example is in share/doc/plexd/examples.

@@ -117,7 +117,7 @@ def main():
     activate = shutil.which("systemd-socket-activate") or "/lib/systemd/systemd-socket-activate"
     if not os.access(activate, os.X_OK):
         print("SKIP: systemd-socket-activate not found")
-        return 77
+        return 1 if os.environ.get("PLEXD_SYSTEMD_STRICT") == "1" else 77
 
     tmp = tempfile.mkdtemp(prefix="plexd-activate-")
     control = os.path.join(tmp, "control.sock")
