@@ -8,6 +8,7 @@
 #include "plexd/core/control.hpp"
 #include "plexd/core/json.hpp"
 #include "plexd/platform/control_transport.hpp"
+#include "plexd/platform/paths.hpp"
 #include "verbs.hpp"
 
 namespace plexd::daemon {
@@ -22,13 +23,14 @@ class control_client {
   bool connect(const cli_args& args) {
     std::string endpoint = args.control;
     if (endpoint.empty()) {
+      // Only the endpoint matters here: a file with errors elsewhere (being
+      // edited, about to be reloaded) must not lock the operator out.
       const auto src = find_config(args.config_file);
-      auto loaded = load(src);
-      if (!loaded.ok()) {
-        for (const auto& e : loaded.errors) std::fprintf(stderr, "%s\n", e.to_string().c_str());
-        return false;
+      if (src.builtin()) {
+        endpoint = platform::default_control_endpoint();
+      } else {
+        endpoint = config::read_control_endpoint(src.path).value_or(platform::default_control_endpoint());
       }
-      endpoint = loaded.cfg.control.endpoint;
       if (endpoint.empty()) {
         std::fprintf(stderr, "plexd: the control endpoint is off in %s ([control] endpoint = \"\")\n",
                      src.name().c_str());
@@ -187,7 +189,9 @@ int request_reload(const cli_args& args) {
     std::printf("reload ok at %s\n", r["at"].as_string().c_str());
     return 0;
   }
-  std::fprintf(stderr, "reload rejected at %s:\n", r["at"].as_string().c_str());
+  std::fprintf(stderr, "%s at %s:\n",
+               r["applied"].as_bool() ? "reload applied, but parts failed" : "reload rejected, nothing changed",
+               r["at"].as_string().c_str());
   for (const auto& e : r["errors"].as_array()) std::fprintf(stderr, "%s\n", e.as_string().c_str());
   return 1;
 }

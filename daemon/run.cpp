@@ -57,6 +57,7 @@ class daemon_runner {
       for (const auto& n : unclaimed) spdlog::warn("inherited socket '{}' matches no listener; closed", n);
     }
     if (!open_control() || !open_metrics()) return 1;
+    if (!hand_over_control()) return 1;
     if (auto err = platform::drop_privileges(cfg_.daemon.user); !err.empty()) {
       spdlog::error("cannot drop privileges: {}", err);
       return 1;
@@ -95,6 +96,24 @@ class daemon_runner {
     return true;
   }
 
+  // A Unix control socket made as root must stay usable (and removable)
+  // by the user the daemon switches to.
+  bool hand_over_control() {
+    const auto& user = cfg_.daemon.user;
+    if (user.empty() || !control_) return true;
+    const auto where = control_->describe();
+    if (where.rfind("unix:", 0) != 0) return true;
+    const auto path = where.substr(5);
+    const auto dir = path.substr(0, path.rfind('/'));
+    for (const auto& p : {dir, path}) {
+      if (auto err = platform::hand_over(p, user); !err.empty()) {
+        spdlog::error("cannot start: {}", err);
+        return false;
+      }
+    }
+    return true;
+  }
+
   bool open_metrics() {
     if (cfg_.metrics.listen.empty()) return true;
     metrics_ = std::make_unique<core::metrics_server>(server_->main_io(), [this] {
@@ -127,7 +146,13 @@ class daemon_runner {
     heartbeat_->expires_after(period_);
     heartbeat_->async_wait([this](const asio::error_code& ec) {
       if (ec || stopping_) return;
-      if (watchdog_) platform::notify_watchdog();
+      if (watchdog_) {
+        // Ping only if every event loop answered the last probe: a hung
+        // worker thread must stop the pings as surely as a hung main loop.
+        if (probe_answered_) platform::notify_watchdog();
+        probe_answered_ = false;
+        server_->probe_workers([this] { probe_answered_ = true; });
+      }
       platform::notify_status(summary());
       schedule_heartbeat();
     });
@@ -181,16 +206,20 @@ class daemon_runner {
     next.daemon.log_file = cfg_.daemon.log_file;
     cfg_ = std::move(next);
     ++generation_;
-    last_reload_ = json_reload(failures.empty(), failures);
+    last_reload_ = json_reload(failures.empty(), failures, true);
     spdlog::info("reload: {} (config generation {})", failures.empty() ? "applied" : "applied with failures",
                  generation_);
     platform::notify_ready(summary());
     return last_reload_;
   }
 
-  static core::json::value json_reload(bool ok, const std::vector<std::string>& errors) {
+  // `applied`: the new config is in force (perhaps with failed parts);
+  // false when it was rejected and the old one still runs.
+  static core::json::value json_reload(bool ok, const std::vector<std::string>& errors, bool applied = false) {
     core::json::array list(errors.begin(), errors.end());
-    return core::json::object{{"ok", ok}, {"at", core::iso_time(std::chrono::system_clock::now())},
+    return core::json::object{{"ok", ok},
+                              {"applied", ok || applied},
+                              {"at", core::iso_time(std::chrono::system_clock::now())},
                               {"errors", std::move(list)}};
   }
 
@@ -232,6 +261,7 @@ class daemon_runner {
   std::unique_ptr<asio::steady_timer> heartbeat_;
   std::chrono::milliseconds period_{5000};
   bool watchdog_ = false;
+  bool probe_answered_ = true;
   bool stopping_ = false;
   std::uint64_t generation_ = 1;
   core::json::value last_reload_;

@@ -188,3 +188,17 @@ TEST_CASE("reloads during a steady echo load lose and corrupt no byte", "[reload
   CHECK(verified > 0);
   CHECK(status(d)["config_generation"].as_number() == 11);
 }
+
+TEST_CASE("the CLI reaches the daemon while the config file has errors", "[reload]") {
+  const auto control = "tcp:127.0.0.1:" + std::to_string(free_port());
+  const std::string daemon_toml = "[daemon]\nlog_level = \"debug\"\n[control]\nendpoint = \"" + control + "\"\n";
+  plexd_daemon d(listener("echo", "echo"), daemon_toml);
+  REQUIRE(d.wait_ready());
+  d.rewrite(listener("echo", "echo", "max_line = \"lots\""), daemon_toml);
+  // No --control: the endpoint comes from the broken file itself.
+  auto r = run_plexd({"reload", "-c", d.config_path()});
+  CHECK(r.exit_code == 1);
+  CHECK(r.err.find("reload rejected") != std::string::npos);  // the daemon's answer
+  CHECK(r.err.find("max_line") != std::string::npos);
+  CHECK(run_plexd({"status", "-c", d.config_path()}).exit_code == 0);
+}

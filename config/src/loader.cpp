@@ -241,3 +241,21 @@ load_result load_config_file(const std::string& path) {
 }
 
 }  // namespace plexd::config
+
+namespace plexd::config {
+
+std::optional<std::string> read_control_endpoint(const std::string& path) {
+  // Lenient on purpose: the CLI must reach a daemon even while the file
+  // being edited has mistakes elsewhere (the daemon runs on its old copy).
+  try {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return std::nullopt;
+    std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    auto doc = toml::parse(text, path);
+    if (auto endpoint = doc["control"]["endpoint"].value<std::string>()) return *endpoint;
+  } catch (const std::exception&) {
+  }
+  return std::nullopt;
+}
+
+}  // namespace plexd::config

@@ -70,8 +70,14 @@ std::string listener::open() {
       }
     }
     if (ec) return where + ": cannot use the inherited socket: " + ec.message();
-    bound_ = endpoint_text(acceptor_.local_endpoint(ec));
+    const auto local = acceptor_.local_endpoint(ec);
+    bound_ = endpoint_text(local);
     spdlog::info("listener {}: using socket from the service manager on {}", name_, bound_);
+    const bool wildcard = cfg_.bind.host == "*";
+    if (cfg_.bind.port != 0 && (local.port() != cfg_.bind.port || (!wildcard && bound_ != cfg_.bind.to_string()))) {
+      spdlog::warn("listener {}: the inherited socket is bound to {}, not {} as configured; the socket unit wins",
+                   name_, bound_, cfg_.bind.to_string());
+    }
   } else {
     const auto& host = cfg_.bind.host;
     tcp::endpoint ep;

@@ -169,6 +169,17 @@ void server::stop(std::chrono::milliseconds grace) {
   }
 }
 
+void server::probe_workers(std::function<void()> all_answered) {
+  auto remaining = std::make_shared<std::atomic<std::size_t>>(ctx_->workers.size());
+  auto done = std::make_shared<std::function<void()>>(std::move(all_answered));
+  asio::io_context& main = main_io();
+  for (auto& w : ctx_->workers) {
+    asio::post(w->io(), [remaining, done, &main] {
+      if (--*remaining == 0) asio::post(main, [done] { (*done)(); });
+    });
+  }
+}
+
 std::vector<listener_status> server::status() const {
   std::vector<listener_status> out;
   auto add = [&](const listener& l) {

@@ -21,6 +21,16 @@ std::string drop_privileges(const std::string& user) {
   return {};
 }
 
+std::string hand_over(const std::string& path, const std::string& user) {
+  if (user.empty() || path.empty() || ::geteuid() != 0) return {};
+  const passwd* pw = ::getpwnam(user.c_str());
+  if (pw == nullptr) return "no such user '" + user + "'";
+  if (::chown(path.c_str(), pw->pw_uid, pw->pw_gid) != 0) {
+    return "cannot give " + path + " to '" + user + "': " + std::strerror(errno);
+  }
+  return {};
+}
+
 long current_pid() { return static_cast<long>(::getpid()); }
 
 }  // namespace plexd::platform

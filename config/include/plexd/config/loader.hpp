@@ -1,6 +1,7 @@
 // Reading and validating a TOML config.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,6 +32,11 @@ load_result parse_config(std::string_view text, const std::string& file);
 
 /// Reads and parses a file. Never throws; a missing file is an error.
 load_result load_config_file(const std::string& path);
+
+/// Only `[control] endpoint` of a file, read leniently: nothing when the
+/// file is unreadable, not TOML, or has no such key. For the CLI verbs,
+/// which must reach the daemon even while the file has errors elsewhere.
+std::optional<std::string> read_control_endpoint(const std::string& path);
 
 /// The built-in default config (the classic demo ports on 127.0.0.1).
 /// `control_endpoint` is the platform's per-user default.

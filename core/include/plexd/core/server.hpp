@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -57,6 +58,10 @@ class server {
   void stop(std::chrono::milliseconds grace);
   /// Runs the loops until stop() has finished its work.
   void run();
+
+  /// Posts a no-op to every event loop; `all_answered` runs on the main
+  /// loop once each has run it (the watchdog's proof that none is hung).
+  void probe_workers(std::function<void()> all_answered);
 
   std::vector<listener_status> status() const;
   std::int64_t active_connections() const;
