@@ -1,5 +1,6 @@
 // echo: reply with what was received, raw chunks or whole lines, with an
 // optional prefix and suffix around each.
+#include <atomic>
 #include <string>
 
 #include "options_slot.hpp"
@@ -10,16 +11,17 @@ namespace {
 
 class echo_handler final : public handler {
  public:
-  explicit echo_handler(const config::echo_options& o) : options_(o), line_(o.framing_mode == config::framing::line) {}
+  explicit echo_handler(const config::echo_options& o)
+      : options_(o), plain_(o.prefix.empty() && o.suffix.empty()), line_(o.framing_mode == config::framing::line) {}
 
   bool line_based() const override { return line_; }
 
   void on_data(connection& c, std::string_view data) override {
-    auto o = options_.get();
-    if (o->prefix.empty() && o->suffix.empty()) {
-      c.send(data);  // the hot path: no copy, no allocation
+    if (plain_.load(std::memory_order_relaxed)) {
+      c.send(data);  // the hot path: no copy, no allocation, no options load
       return;
     }
+    auto o = options_.get();
     c.send(o->prefix);
     c.send(data);
     c.send(o->suffix);
@@ -36,11 +38,14 @@ class echo_handler final : public handler {
   void update(const config::handler_options& options) override {
     // Framing is fixed for the listener's lifetime: a reload that changes
     // it changes nothing for connections already mid-stream.
-    options_.set(std::get<config::echo_options>(options));
+    const auto& o = std::get<config::echo_options>(options);
+    options_.set(o);
+    plain_ = o.prefix.empty() && o.suffix.empty();
   }
 
  private:
   options_slot<config::echo_options> options_;
+  std::atomic<bool> plain_;  // no prefix and no suffix: echo the bytes as they are
   const bool line_;
 };
 }  // namespace
