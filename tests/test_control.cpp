@@ -10,17 +10,6 @@ using namespace plexd::test;
 namespace json = plexd::core::json;
 
 namespace {
-std::string listener(const std::string& name, const std::string& handler, const std::string& extra = "") {
-  return "[[listener]]\nname = \"" + name + "\"\nbind = \"127.0.0.1:0\"\nhandler = \"" + handler + "\"\n" + extra + "\n";
-}
-
-json::value status(plexd_daemon& d) {
-  auto r = d.cli({"status", "--json"});
-  REQUIRE(r.exit_code == 0);
-  auto parsed = json::parse(r.out);
-  REQUIRE(parsed.ok());
-  return parsed.val;
-}
 
 const json::value& find_listener(const json::value& s, const std::string& name) {
   for (const auto& l : s["listeners"].as_array()) {
@@ -39,7 +28,7 @@ std::uint16_t control_port(plexd_daemon& d) {
 }  // namespace
 
 TEST_CASE("status counters are exact after known traffic", "[control]") {
-  plexd_daemon d(listener("echo", "echo", "suffix = \"!\"") + listener("sink", "discard"));
+  plexd_daemon d(listener_toml("echo", "echo", "suffix = \"!\"") + listener_toml("sink", "discard"));
   REQUIRE(d.wait_ready());
   {
     client a, b;
@@ -54,7 +43,7 @@ TEST_CASE("status counters are exact after known traffic", "[control]") {
     s.send(std::string(1000, 'q'));
     s.shutdown_send();
     CHECK(s.wait_closed());
-    auto st = status(d);
+    auto st = status_json(d);
     const auto& echo = find_listener(st, "echo");
     CHECK(echo["active"].as_number() == 2);
     CHECK(echo["accepted"].as_number() == 2);
@@ -75,14 +64,14 @@ TEST_CASE("status counters are exact after known traffic", "[control]") {
     CHECK(st["version"].is_string());
   }
   // Closed connections leave active.
-  for (int i = 0; i < 50 && find_listener(status(d), "echo")["active"].as_number() != 0; ++i) {
+  for (int i = 0; i < 50 && find_listener(status_json(d), "echo")["active"].as_number() != 0; ++i) {
     std::this_thread::sleep_for(20ms);
   }
-  CHECK(find_listener(status(d), "echo")["active"].as_number() == 0);
+  CHECK(find_listener(status_json(d), "echo")["active"].as_number() == 0);
 }
 
 TEST_CASE("status prints a table for people", "[control]") {
-  plexd_daemon d(listener("echo", "echo"));
+  plexd_daemon d(listener_toml("echo", "echo"));
   REQUIRE(d.wait_ready());
   auto r = d.cli({"status"});
   CHECK(r.exit_code == 0);
@@ -92,7 +81,7 @@ TEST_CASE("status prints a table for people", "[control]") {
 }
 
 TEST_CASE("logs returns the last N records and JSON on request", "[control]") {
-  plexd_daemon d(listener("echo", "echo"));
+  plexd_daemon d(listener_toml("echo", "echo"));
   REQUIRE(d.wait_ready());
   auto r = d.cli({"logs", "-n", "3"});
   CHECK(r.exit_code == 0);
@@ -107,7 +96,7 @@ TEST_CASE("logs returns the last N records and JSON on request", "[control]") {
 }
 
 TEST_CASE("logs --follow sees a new connection as it happens", "[control]") {
-  plexd_daemon d(listener("echo", "echo"));
+  plexd_daemon d(listener_toml("echo", "echo"));
   REQUIRE(d.wait_ready());
   temp_dir dir;
   child_process follower(plexd_binary(), {"logs", "-n", "0", "--follow", "--control", d.control()}, dir.file("out"),
@@ -125,7 +114,7 @@ TEST_CASE("logs --follow sees a new connection as it happens", "[control]") {
 }
 
 TEST_CASE("garbage and oversized control requests get an error and never hurt the daemon", "[control]") {
-  plexd_daemon d(listener("echo", "echo"));
+  plexd_daemon d(listener_toml("echo", "echo"));
   REQUIRE(d.wait_ready());
   const auto port = control_port(d);
   const std::vector<std::string> bad_requests{"garbage\n", "{\"v\":1}\n", "{\"v\":99,\"cmd\":\"status\"}\n",
@@ -156,7 +145,7 @@ TEST_CASE("garbage and oversized control requests get an error and never hurt th
   auto pong = ok.read_line();
   REQUIRE(pong);
   CHECK(pong->find("\"ok\":true") != std::string::npos);
-  CHECK(status(d)["listeners"].as_array().size() == 1);
+  CHECK(status_json(d)["listeners"].as_array().size() == 1);
 }
 
 TEST_CASE("status against a daemon that is not running fails with exit 1", "[control]") {

@@ -5,14 +5,8 @@
 
 using namespace plexd::test;
 
-namespace {
-std::string listener(const std::string& name, const std::string& handler, const std::string& extra = "") {
-  return "[[listener]]\nname = \"" + name + "\"\nbind = \"127.0.0.1:0\"\nhandler = \"" + handler + "\"\n" + extra + "\n";
-}
-}  // namespace
-
 TEST_CASE("echo raw framing returns each chunk with prefix and suffix", "[handlers]") {
-  plexd_daemon d(listener("echo", "echo", "prefix = \"<\"\nsuffix = \" Roger that.\""));
+  plexd_daemon d(listener_toml("echo", "echo", "prefix = \"<\"\nsuffix = \" Roger that.\""));
   REQUIRE(d.wait_ready());
   client c;
   REQUIRE(c.connect(d.port("echo")));
@@ -21,7 +15,7 @@ TEST_CASE("echo raw framing returns each chunk with prefix and suffix", "[handle
 }
 
 TEST_CASE("echo raw framing without options is byte-exact - binary included", "[handlers]") {
-  plexd_daemon d(listener("echo", "echo"));
+  plexd_daemon d(listener_toml("echo", "echo"));
   REQUIRE(d.wait_ready());
   client c;
   REQUIRE(c.connect(d.port("echo")));
@@ -32,7 +26,7 @@ TEST_CASE("echo raw framing without options is byte-exact - binary included", "[
 }
 
 TEST_CASE("echo line framing answers each line - CRLF accepted", "[handlers]") {
-  plexd_daemon d(listener("echo", "echo", "framing = \"line\"\nsuffix = \" Roger that.\""));
+  plexd_daemon d(listener_toml("echo", "echo", "framing = \"line\"\nsuffix = \" Roger that.\""));
   REQUIRE(d.wait_ready());
   client c;
   REQUIRE(c.connect(d.port("echo")));
@@ -44,7 +38,7 @@ TEST_CASE("echo line framing answers each line - CRLF accepted", "[handlers]") {
 }
 
 TEST_CASE("greet sends its message and closes", "[handlers]") {
-  plexd_daemon d(listener("hello", "greet", "message = \"Hello\\n\""));
+  plexd_daemon d(listener_toml("hello", "greet", "message = \"Hello\\n\""));
   REQUIRE(d.wait_ready());
   client c;
   REQUIRE(c.connect(d.port("hello")));
@@ -54,7 +48,7 @@ TEST_CASE("greet sends its message and closes", "[handlers]") {
 }
 
 TEST_CASE("greet with await_reply reads one message - logs it - then closes", "[handlers]") {
-  plexd_daemon d(listener("hello", "greet", "message = \"Name? \"\nawait_reply = true"));
+  plexd_daemon d(listener_toml("hello", "greet", "message = \"Name? \"\nawait_reply = true"));
   REQUIRE(d.wait_ready());
   client c;
   REQUIRE(c.connect(d.port("hello")));
@@ -66,7 +60,7 @@ TEST_CASE("greet with await_reply reads one message - logs it - then closes", "[
 }
 
 TEST_CASE("chat relays every line to every other client - in order - with notices", "[handlers]") {
-  plexd_daemon d(listener("chat", "chat", "welcome = \"welcome\\n\""));
+  plexd_daemon d(listener_toml("chat", "chat", "welcome = \"welcome\\n\""));
   REQUIRE(d.wait_ready());
   const auto port = d.port("chat");
   client a, b, c;
@@ -96,7 +90,7 @@ TEST_CASE("chat relays every line to every other client - in order - with notice
 }
 
 TEST_CASE("chat says goodbye to every client when the daemon stops", "[handlers]") {
-  plexd_daemon d(listener("chat", "chat", "announce = false\ngoodbye = \"Shutdown Server\\n\""));
+  plexd_daemon d(listener_toml("chat", "chat", "announce = false\ngoodbye = \"Shutdown Server\\n\""));
   REQUIRE(d.wait_ready());
   client a, b;
   REQUIRE(a.connect(d.port("chat")));
@@ -111,7 +105,7 @@ TEST_CASE("chat says goodbye to every client when the daemon stops", "[handlers]
 }
 
 TEST_CASE("discard reads everything and sends nothing", "[handlers]") {
-  plexd_daemon d(listener("sink", "discard"));
+  plexd_daemon d(listener_toml("sink", "discard"));
   REQUIRE(d.wait_ready());
   client c;
   REQUIRE(c.connect(d.port("sink")));
@@ -122,8 +116,8 @@ TEST_CASE("discard reads everything and sends nothing", "[handlers]") {
 }
 
 TEST_CASE("one process serves several listeners at once", "[handlers]") {
-  plexd_daemon d(listener("echo", "echo") + listener("hello", "greet") + listener("chat", "chat") +
-           listener("sink", "discard") + listener("echo2", "echo", "suffix = \"!\""));
+  plexd_daemon d(listener_toml("echo", "echo") + listener_toml("hello", "greet") + listener_toml("chat", "chat") +
+           listener_toml("sink", "discard") + listener_toml("echo2", "echo", "suffix = \"!\""));
   REQUIRE(d.wait_ready());
   client e1, e2, g;
   REQUIRE(e1.connect(d.port("echo")));

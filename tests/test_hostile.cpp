@@ -21,11 +21,8 @@
 using namespace plexd::test;
 
 namespace {
-std::string listener(const std::string& name, const std::string& handler, const std::string& extra = "") {
-  return "[[listener]]\nname = \"" + name + "\"\nbind = \"127.0.0.1:0\"\nhandler = \"" + handler + "\"\n" + extra + "\n";
-}
 
-const std::string bystander = listener("probe", "echo");
+const std::string bystander = listener_toml("probe", "echo");
 
 // Runs `attack` on a thread until the measurement is done; returns the
 // bystander's median latency under attack.
@@ -62,7 +59,7 @@ struct probe_fixture {
 }  // namespace
 
 TEST_CASE("hostile: a chat client that never reads", "[hostile]") {
-  probe_fixture f(listener("chat", "chat", "announce = false\nmax_output = 262144"));
+  probe_fixture f(listener_toml("chat", "chat", "announce = false\nmax_output = 262144"));
   REQUIRE(f.start());
   client lazy, sender;
   lazy.socket().open(asio::ip::tcp::v4());
@@ -79,7 +76,7 @@ TEST_CASE("hostile: a chat client that never reads", "[hostile]") {
 }
 
 TEST_CASE("hostile: 1 MiB lines without a newline", "[hostile]") {
-  probe_fixture f(listener("lines", "echo", "framing = \"line\"\nmax_line = 65536"));
+  probe_fixture f(listener_toml("lines", "echo", "framing = \"line\"\nmax_line = 65536"));
   REQUIRE(f.start());
   std::atomic<int> closed{0};
   const double loaded = under_attack(f.probe, [&](const std::atomic<bool>& stop) {
@@ -96,9 +93,9 @@ TEST_CASE("hostile: 1 MiB lines without a newline", "[hostile]") {
 }
 
 TEST_CASE("hostile: binary junk with NULs and invalid UTF-8 in every handler", "[hostile]") {
-  probe_fixture f(listener("raw", "echo") + listener("line", "echo", "framing = \"line\"") +
-                  listener("greet", "greet", "await_reply = true") + listener("chat", "chat") +
-                  listener("sink", "discard"));
+  probe_fixture f(listener_toml("raw", "echo") + listener_toml("line", "echo", "framing = \"line\"") +
+                  listener_toml("greet", "greet", "await_reply = true") + listener_toml("chat", "chat") +
+                  listener_toml("sink", "discard"));
   REQUIRE(f.start());
   std::string junk;
   for (int i = 0; i < 4096; ++i) junk += static_cast<char>((i * 131 + 7) & 0xFF);
@@ -135,7 +132,7 @@ TEST_CASE("hostile: binary junk with NULs and invalid UTF-8 in every handler", "
 
 TEST_CASE("hostile: 2000 slowloris connections sending one byte a second", "[hostile]") {
   plexd::platform::raise_fd_limit();
-  probe_fixture f(listener("slow", "echo", "framing = \"line\"\nmax_connections = 5000"));
+  probe_fixture f(listener_toml("slow", "echo", "framing = \"line\"\nmax_connections = 5000"));
   REQUIRE(f.start());
   // The select() build cannot watch descriptors past FD_SETSIZE (1024): stay under it there.
   const bool select_backend = run_plexd({"--version"}).out.find("asio select") != std::string::npos;
@@ -166,7 +163,7 @@ TEST_CASE("hostile: 2000 slowloris connections sending one byte a second", "[hos
 }
 
 TEST_CASE("hostile: clients that reset mid-write", "[hostile]") {
-  probe_fixture f(listener("echo", "echo"));
+  probe_fixture f(listener_toml("echo", "echo"));
   REQUIRE(f.start());
   std::atomic<int> resets{0};
   const double loaded = under_attack(f.probe, [&](const std::atomic<bool>& stop) {
@@ -192,7 +189,7 @@ TEST_CASE("hostile: clients that reset mid-write", "[hostile]") {
 
 TEST_CASE("hostile: a connect flood over the rate", "[hostile]") {
   // A low rate, so that even a slow attacker (sanitizer builds) exceeds it.
-  probe_fixture f(listener("limited", "echo", "rate = \"5/s\"\nburst = 2"));
+  probe_fixture f(listener_toml("limited", "echo", "rate = \"5/s\"\nburst = 2"));
   REQUIRE(f.start());
   std::atomic<int> attempts{0};
   const double loaded = under_attack(f.probe, [&](const std::atomic<bool>& stop) {
@@ -237,7 +234,7 @@ TEST_CASE("hostile: the open-file limit makes accept back off - not spin - and r
     return;
   }
   // 64 descriptors in all: a few for the daemon itself, the rest for clients.
-  probe_fixture f(listener("echo", "echo"), {prlimit, "--nofile=64:64"});
+  probe_fixture f(listener_toml("echo", "echo"), {prlimit, "--nofile=64:64"});
   REQUIRE(f.start());
   std::vector<std::unique_ptr<client>> hogs;
   for (int i = 0; i < 80; ++i) {

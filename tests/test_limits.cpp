@@ -9,9 +9,6 @@
 using namespace plexd::test;
 
 namespace {
-std::string listener(const std::string& name, const std::string& handler, const std::string& extra = "") {
-  return "[[listener]]\nname = \"" + name + "\"\nbind = \"127.0.0.1:0\"\nhandler = \"" + handler + "\"\n" + extra + "\n";
-}
 
 // Round-trip time of one echo, to show a bystander is not slowed.
 bool echo_ok(client& c, const std::string& msg) {
@@ -21,7 +18,7 @@ bool echo_ok(client& c, const std::string& msg) {
 }  // namespace
 
 TEST_CASE("a chat client that never reads is disconnected at max_output while the room keeps flowing", "[limits]") {
-  plexd_daemon d(listener("chat", "chat", "announce = false\nmax_output = 65536"));
+  plexd_daemon d(listener_toml("chat", "chat", "announce = false\nmax_output = 65536"));
   REQUIRE(d.wait_ready());
   client lazy, sender, reader;
   // The lazy client's receive window must fill: make it tiny before connecting.
@@ -52,7 +49,7 @@ TEST_CASE("a chat client that never reads is disconnected at max_output while th
 }
 
 TEST_CASE("an echo client that never reads is disconnected at max_output and others are served", "[limits]") {
-  plexd_daemon d(listener("echo", "echo", "max_output = 100000"));
+  plexd_daemon d(listener_toml("echo", "echo", "max_output = 100000"));
   REQUIRE(d.wait_ready());
   client lazy, good;
   lazy.socket().open(asio::ip::tcp::v4());
@@ -73,7 +70,7 @@ TEST_CASE("an echo client that never reads is disconnected at max_output and oth
 }
 
 TEST_CASE("a line longer than max_line closes that connection only", "[limits]") {
-  plexd_daemon d(listener("echo", "echo", "framing = \"line\"\nmax_line = 1024"));
+  plexd_daemon d(listener_toml("echo", "echo", "framing = \"line\"\nmax_line = 1024"));
   REQUIRE(d.wait_ready());
   client bad, good;
   REQUIRE(bad.connect(d.port("echo")));
@@ -86,7 +83,7 @@ TEST_CASE("a line longer than max_line closes that connection only", "[limits]")
 }
 
 TEST_CASE("max_connections refuses the excess at once and counts it", "[limits]") {
-  plexd_daemon d(listener("echo", "echo", "max_connections = 2"));
+  plexd_daemon d(listener_toml("echo", "echo", "max_connections = 2"));
   REQUIRE(d.wait_ready());
   client a, b, c;
   REQUIRE(a.connect(d.port("echo")));
@@ -116,7 +113,7 @@ TEST_CASE("max_connections refuses the excess at once and counts it", "[limits]"
 }
 
 TEST_CASE("idle_timeout closes silent connections - not busy ones", "[limits]") {
-  plexd_daemon d(listener("echo", "echo", "idle_timeout = \"400ms\""));
+  plexd_daemon d(listener_toml("echo", "echo", "idle_timeout = \"400ms\""));
   REQUIRE(d.wait_ready());
   client idle, busy;
   REQUIRE(idle.connect(d.port("echo")));

@@ -13,19 +13,6 @@ using namespace plexd::test;
 namespace json = plexd::core::json;
 
 namespace {
-std::string listener(const std::string& name, const std::string& handler, const std::string& extra = "",
-                     const std::string& bind = "127.0.0.1:0") {
-  return "[[listener]]\nname = \"" + name + "\"\nbind = \"" + bind + "\"\nhandler = \"" + handler + "\"\n" + extra +
-         "\n";
-}
-
-json::value status(plexd_daemon& d) {
-  auto r = d.cli({"status", "--json"});
-  REQUIRE(r.exit_code == 0);
-  auto parsed = json::parse(r.out);
-  REQUIRE(parsed.ok());
-  return parsed.val;
-}
 
 std::uint16_t free_port() {
   asio::io_context io;
@@ -36,8 +23,8 @@ std::uint16_t free_port() {
 
 TEST_CASE("reload adds - removes and changes listeners while a chat client stays connected", "[reload]") {
   const auto chat_bind = "127.0.0.1:" + std::to_string(free_port());
-  const auto chat = listener("room", "chat", "announce = false", chat_bind);
-  plexd_daemon d(chat + listener("old", "echo") + listener("greeter", "greet", "message = \"v1\""));
+  const auto chat = listener_toml("room", "chat", "announce = false", chat_bind);
+  plexd_daemon d(chat + listener_toml("old", "echo") + listener_toml("greeter", "greet", "message = \"v1\""));
   REQUIRE(d.wait_ready());
   client a, b;
   REQUIRE(a.connect(d.port("room")));
@@ -45,7 +32,7 @@ TEST_CASE("reload adds - removes and changes listeners while a chat client stays
   REQUIRE(d.wait_log("connected"));
   const auto old_port = d.port("old");
 
-  d.rewrite(chat + listener("greeter", "greet", "message = \"v2\"") + listener("new", "echo", "suffix = \"+\""));
+  d.rewrite(chat + listener_toml("greeter", "greet", "message = \"v2\"") + listener_toml("new", "echo", "suffix = \"+\""));
   auto r = d.cli({"reload"});
   CHECK(r.exit_code == 0);
   CHECK(r.out.find("reload ok") != std::string::npos);
@@ -65,7 +52,7 @@ TEST_CASE("reload adds - removes and changes listeners while a chat client stays
   CHECK(g.read_until_closed(5s) == "v2");
   client o;
   CHECK_FALSE(o.connect(old_port, 1s));
-  auto st = status(d);
+  auto st = status_json(d);
   CHECK(st["config_generation"].as_number() == 2);
   CHECK(st["last_reload"]["ok"].as_bool());
   std::vector<std::string> names;
@@ -74,31 +61,31 @@ TEST_CASE("reload adds - removes and changes listeners while a chat client stays
 }
 
 TEST_CASE("new options apply to connections already open", "[reload]") {
-  plexd_daemon d(listener("echo", "echo", "suffix = \" v1\""));
+  plexd_daemon d(listener_toml("echo", "echo", "suffix = \" v1\""));
   REQUIRE(d.wait_ready());
   client c;
   REQUIRE(c.connect(d.port("echo")));
   c.send("a");
   CHECK(c.read_exact(4) == "a v1");
-  d.rewrite(listener("echo", "echo", "suffix = \" v2\""));
+  d.rewrite(listener_toml("echo", "echo", "suffix = \" v2\""));
   REQUIRE(d.cli({"reload"}).exit_code == 0);
   c.send("b");
   CHECK(c.read_exact(4) == "b v2");
 }
 
 TEST_CASE("an invalid reload changes nothing and reports every error with its position", "[reload]") {
-  plexd_daemon d(listener("echo", "echo", "suffix = \"!\""));
+  plexd_daemon d(listener_toml("echo", "echo", "suffix = \"!\""));
   REQUIRE(d.wait_ready());
   client c;
   REQUIRE(c.connect(d.port("echo")));
   // One error of each kind.
-  d.rewrite(listener("echo", "echo", "suffixx = \"?\"") +             // unknown key (did you mean)
-            listener("g", "greet", "framing = \"line\"") +           // key of another handler
-            listener("t", "echo", "max_line = \"big\"") +            // wrong type
-            listener("u", "echo", "idle_timeout = \"5 parsecs\"") +  // bad duration
-            listener("v", "echo", "", "300.1.1.1:80") +              // bad address
-            listener("echo", "discard") +                            // duplicate name
-            listener("w", "echo", "", "127.0.0.1:7") + listener("x", "echo", "", "127.0.0.1:7") +  // same address
+  d.rewrite(listener_toml("echo", "echo", "suffixx = \"?\"") +             // unknown key (did you mean)
+            listener_toml("g", "greet", "framing = \"line\"") +           // key of another handler
+            listener_toml("t", "echo", "max_line = \"big\"") +            // wrong type
+            listener_toml("u", "echo", "idle_timeout = \"5 parsecs\"") +  // bad duration
+            listener_toml("v", "echo", "", "300.1.1.1:80") +              // bad address
+            listener_toml("echo", "discard") +                            // duplicate name
+            listener_toml("w", "echo", "", "127.0.0.1:7") + listener_toml("x", "echo", "", "127.0.0.1:7") +  // same address
             "[[listener]]\nname = \"y\"\nhandler = \"echo\"\n");      // missing key
   auto r = d.cli({"reload"});
   CHECK(r.exit_code == 1);
@@ -110,7 +97,7 @@ TEST_CASE("an invalid reload changes nothing and reports every error with its po
   // Still serving, on the old config.
   c.send("same");
   CHECK(c.read_exact(5) == "same!");
-  auto st = status(d);
+  auto st = status_json(d);
   CHECK(st["config_generation"].as_number() == 1);
   CHECK_FALSE(st["last_reload"]["ok"].as_bool(true));
   CHECK(st["last_reload"]["errors"].as_array().size() == 8);
@@ -118,25 +105,25 @@ TEST_CASE("an invalid reload changes nothing and reports every error with its po
 }
 
 TEST_CASE("SIGHUP reloads", "[reload]") {
-  plexd_daemon d(listener("echo", "echo"));
+  plexd_daemon d(listener_toml("echo", "echo"));
   REQUIRE(d.wait_ready());
-  d.rewrite(listener("echo", "echo") + listener("more", "discard"));
+  d.rewrite(listener_toml("echo", "echo") + listener_toml("more", "discard"));
   if (!d.process().request_reload()) {
     SUCCEED("no SIGHUP on this system");
     return;
   }
   CHECK(d.wait_log("config generation 2"));
   CHECK(d.port("more") != 0);
-  CHECK(status(d)["config_generation"].as_number() == 2);
+  CHECK(status_json(d)["config_generation"].as_number() == 2);
 }
 
 TEST_CASE("a listener whose new bind fails is a failed part and the rest keeps running", "[reload]") {
   asio::io_context io;
   asio::ip::tcp::acceptor taken(io, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
   const auto busy = "127.0.0.1:" + std::to_string(taken.local_endpoint().port());
-  plexd_daemon d(listener("echo", "echo"));
+  plexd_daemon d(listener_toml("echo", "echo"));
   REQUIRE(d.wait_ready());
-  d.rewrite(listener("echo", "echo", "suffix = \"!\"") + listener("blocked", "echo", "", busy));
+  d.rewrite(listener_toml("echo", "echo", "suffix = \"!\"") + listener_toml("blocked", "echo", "", busy));
   auto r = d.cli({"reload"});
   CHECK(r.exit_code == 1);
   CHECK(r.err.find("listener 'blocked' on " + busy) != std::string::npos);
@@ -144,12 +131,12 @@ TEST_CASE("a listener whose new bind fails is a failed part and the rest keeps r
   REQUIRE(c.connect(d.port("echo")));
   c.send("y");
   CHECK(c.read_exact(2) == "y!");  // the valid part applied
-  auto st = status(d);
+  auto st = status_json(d);
   CHECK_FALSE(st["last_reload"]["ok"].as_bool(true));
 }
 
 TEST_CASE("reloads during a steady echo load lose and corrupt no byte", "[reload]") {
-  plexd_daemon d(listener("echo", "echo") + listener("spare", "discard"));
+  plexd_daemon d(listener_toml("echo", "echo") + listener_toml("spare", "discard"));
   REQUIRE(d.wait_ready());
   const auto port = d.port("echo");
   std::atomic<bool> done{false};
@@ -178,23 +165,23 @@ TEST_CASE("reloads during a steady echo load lose and corrupt no byte", "[reload
   }
   for (int i = 0; i < 10; ++i) {
     std::this_thread::sleep_for(50ms);
-    d.rewrite(listener("echo", "echo", "max_output = " + std::to_string(1048576 + i)) +
-              (i % 2 == 0 ? std::string() : listener("spare", "discard")));
+    d.rewrite(listener_toml("echo", "echo", "max_output = " + std::to_string(1048576 + i)) +
+              (i % 2 == 0 ? std::string() : listener_toml("spare", "discard")));
     CHECK(d.cli({"reload"}).exit_code == 0);
   }
   done = true;
   for (auto& w : workers) w.join();
   CHECK(failures == 0);
   CHECK(verified > 0);
-  CHECK(status(d)["config_generation"].as_number() == 11);
+  CHECK(status_json(d)["config_generation"].as_number() == 11);
 }
 
 TEST_CASE("the CLI reaches the daemon while the config file has errors", "[reload]") {
   const auto control = "tcp:127.0.0.1:" + std::to_string(free_port());
   const std::string daemon_toml = "[daemon]\nlog_level = \"debug\"\n[control]\nendpoint = \"" + control + "\"\n";
-  plexd_daemon d(listener("echo", "echo"), daemon_toml);
+  plexd_daemon d(listener_toml("echo", "echo"), daemon_toml);
   REQUIRE(d.wait_ready());
-  d.rewrite(listener("echo", "echo", "max_line = \"lots\""), daemon_toml);
+  d.rewrite(listener_toml("echo", "echo", "max_line = \"lots\""), daemon_toml);
   // No --control: the endpoint comes from the broken file itself.
   auto r = run_plexd({"reload", "-c", d.config_path()});
   CHECK(r.exit_code == 1);

@@ -16,9 +16,6 @@
 using namespace plexd::test;
 
 namespace {
-std::string listener(const std::string& name, const std::string& handler, const std::string& extra = "") {
-  return "[[listener]]\nname = \"" + name + "\"\nbind = \"127.0.0.1:0\"\nhandler = \"" + handler + "\"\n" + extra + "\n";
-}
 
 long open_fds(long pid) {
   std::error_code ec;
@@ -72,9 +69,9 @@ void echo_stream(std::uint16_t port, bool lines, const std::atomic<bool>& stop, 
 TEST_CASE("soak: mixed load - reloads and hostile clients lose nothing and leak nothing", "[soak]") {
   const char* env = std::getenv("PLEXD_SOAK_SECONDS");
   const int seconds = env != nullptr ? std::max(5, std::atoi(env)) : 60;
-  const std::string base = listener("echo", "echo") + listener("lines", "echo", "framing = \"line\"\nmax_line = 4096") +
-                           listener("chat", "chat", "announce = false\nmax_output = 262144") +
-                           listener("greet", "greet") + listener("sink", "discard");
+  const std::string base = listener_toml("echo", "echo") + listener_toml("lines", "echo", "framing = \"line\"\nmax_line = 4096") +
+                           listener_toml("chat", "chat", "announce = false\nmax_output = 262144") +
+                           listener_toml("greet", "greet") + listener_toml("sink", "discard");
   plexd_daemon d(base, "[daemon]\nthreads = 2\nlog_level = \"info\"\nshutdown_grace = \"1s\"\n");
   REQUIRE(d.wait_ready());
   const long pid = d.process().pid();
@@ -157,7 +154,7 @@ TEST_CASE("soak: mixed load - reloads and hostile clients lose nothing and leak 
   int reloads_ok = 0;
   for (int i = 0; i < 20; ++i) {
     std::this_thread::sleep_for(period);
-    const std::string extra = i % 2 == 0 ? listener("extra" + std::to_string(i), "echo") : std::string();
+    const std::string extra = i % 2 == 0 ? listener_toml("extra" + std::to_string(i), "echo") : std::string();
     d.rewrite(base + extra + "\n", "[daemon]\nthreads = 2\nlog_level = \"info\"\nshutdown_grace = \"1s\"\n");
     reloads_ok += d.cli({"reload"}).exit_code == 0 ? 1 : 0;
   }

@@ -31,6 +31,7 @@ namespace {
 
 constexpr wchar_t pipe_sddl[] = L"D:P(A;;GA;;;SY)(A;;GA;;;BA)(A;;GA;;;OW)";
 constexpr DWORD pipe_buffer = 64 * 1024;
+constexpr const char* in_use = "the pipe name is in use (another plexd, or another program, already serves it)";
 
 using pipe_stream = detail::stream_adapter<asio::windows::stream_handle>;
 
@@ -84,13 +85,18 @@ struct pipe_listener : std::enable_shared_from_this<pipe_listener> {
     attributes.nLength = sizeof attributes;
     attributes.lpSecurityDescriptor = security;
     attributes.bInheritHandle = FALSE;
+    // FILE_FLAG_FIRST_PIPE_INSTANCE below is what guarantees this on
+    // Windows; Wine does not enforce it, so ask first whether anybody
+    // serves the name (any answer but "not found" means someone does).
+    if (::WaitNamedPipeW(path.c_str(), 1) || ::GetLastError() != ERROR_FILE_NOT_FOUND) {
+      error = "cannot open control endpoint pipe:" + name + ": " + in_use;
+      return false;
+    }
     HANDLE h = create_instance(true);
     if (h == INVALID_HANDLE_VALUE) {
       const DWORD err = ::GetLastError();
       error = "cannot open control endpoint pipe:" + name + ": ";
-      error += err == ERROR_ACCESS_DENIED || err == ERROR_PIPE_BUSY
-                   ? "the pipe name is in use (another plexd, or another program, already serves it)"
-                   : win::error_text(err);
+      error += err == ERROR_ACCESS_DENIED || err == ERROR_PIPE_BUSY ? in_use : win::error_text(err);
       return false;
     }
     pending = std::make_unique<asio::windows::stream_handle>(io, h);

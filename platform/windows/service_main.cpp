@@ -15,6 +15,8 @@
 
 #include <condition_variable>
 #include <cstdio>
+#include <cstdlib>
+#include <exception>
 #include <filesystem>
 #include <mutex>
 #include <thread>
@@ -121,6 +123,29 @@ void open_logs() {
   s.daemon_sink = sink;
 }
 
+// A service starts without standard handles, and the C runtime then
+// leaves stderr without a descriptor (_fileno == -2): everything printed
+// to it is dropped. freopen gives it one where the runtime allows that;
+// Wine's msvcrt refuses, so for MinGW's msvcrt (whose FILE layout is
+// public) the stream is pointed at descriptor 2 directly.
+bool give_stderr_a_descriptor() {
+  if (::_fileno(stderr) >= 0) return true;
+  if (std::freopen("NUL", "w", stderr) != nullptr && ::_fileno(stderr) >= 0) return true;
+#if defined(__MINGW32__) && !defined(_UCRT)
+  const int nul = ::_open("NUL", _O_WRONLY | _O_BINARY);
+  if (nul < 0) return false;
+  if (nul != 2) {
+    ::_dup2(nul, 2);
+    ::_close(nul);
+  }
+  stderr->_file = 2;
+  stderr->_flag = _IOWRT;
+  return ::_fileno(stderr) == 2;
+#else
+  return false;
+#endif
+}
+
 // Redirects the C runtime's stderr (and STD_ERROR_HANDLE) into a pipe that
 // a thread copies, line by line, into the service log and a buffer.
 class stderr_capture {
@@ -136,10 +161,16 @@ class stderr_capture {
       return;
     }
     std::fflush(stderr);
-    ::_dup2(fd, 2);
+    if (!give_stderr_a_descriptor()) {
+      ::_close(fd);
+      return;
+    }
+    target_ = ::_fileno(stderr);
+    ::_dup2(fd, target_);
+    if (target_ != 2) ::_dup2(fd, 2);
     ::_close(fd);
     std::setvbuf(stderr, nullptr, _IONBF, 0);
-    ::SetStdHandle(STD_ERROR_HANDLE, reinterpret_cast<HANDLE>(::_get_osfhandle(2)));
+    ::SetStdHandle(STD_ERROR_HANDLE, reinterpret_cast<HANDLE>(::_get_osfhandle(target_)));
     reader_ = std::thread([this] { read_loop(); });
   }
 
@@ -151,10 +182,11 @@ class stderr_capture {
     // sees end of file.
     const int nul = ::_open("NUL", _O_WRONLY);
     if (nul >= 0) {
-      ::_dup2(nul, 2);
+      ::_dup2(nul, target_);
+      if (target_ != 2) ::_dup2(nul, 2);
       ::_close(nul);
     }
-    ::SetStdHandle(STD_ERROR_HANDLE, reinterpret_cast<HANDLE>(::_get_osfhandle(2)));
+    ::SetStdHandle(STD_ERROR_HANDLE, reinterpret_cast<HANDLE>(::_get_osfhandle(target_)));
     reader_.join();
     return captured_;
   }
@@ -183,9 +215,47 @@ class stderr_capture {
   }
 
   win::unique_handle read_end_;
+  int target_ = 2;  // stderr's descriptor
   std::thread reader_;
   std::string captured_;
 };
+
+// A service that dies leaves a reason behind: an escaped exception or a
+// crash is written to the service log and the Event Log before the process
+// ends (the SCM then runs the failure actions set at install: restart).
+void log_fatal(const std::string& what) {
+  auto& s = state();
+  const std::string text = "service " + win::to_utf8(s.name) + " crashed: " + what;
+  win::report_event(s.name, EVENTLOG_ERROR_TYPE, text);
+  if (s.file_log) {
+    s.file_log->critical("{}", text);
+    s.file_log->flush();
+  }
+}
+
+[[noreturn]] void on_terminate() {
+  std::string what = "std::terminate";
+  if (auto e = std::current_exception()) {
+    try {
+      std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+      what += ": uncaught exception: " + std::string(ex.what());
+    } catch (...) {
+      what += ": uncaught exception of unknown type";
+    }
+  }
+  log_fatal(what);
+  std::abort();
+}
+
+LONG WINAPI on_crash(EXCEPTION_POINTERS* info) {
+  char text[96];
+  std::snprintf(text, sizeof text, "unhandled exception 0x%08lx at %p",
+                static_cast<unsigned long>(info->ExceptionRecord->ExceptionCode),
+                info->ExceptionRecord->ExceptionAddress);
+  log_fatal(text);
+  return EXCEPTION_CONTINUE_SEARCH;
+}
 
 void WINAPI service_main(DWORD, LPWSTR*) {
   auto& s = state();
@@ -206,6 +276,8 @@ void WINAPI service_main(DWORD, LPWSTR*) {
   std::thread progress(progress_loop);
   open_logs();
   s.file_log->info("service {} starting: {}", win::to_utf8(s.name), win::to_utf8(::GetCommandLineW()));
+  std::set_terminate(on_terminate);
+  ::SetUnhandledExceptionFilter(on_crash);
 
   stderr_capture capture;
   capture.start();

@@ -18,6 +18,19 @@ namespace fs = std::filesystem;
 
 std::string plexd_binary() { return PLEXD_BINARY; }
 
+std::string listener_toml(const std::string& name, const std::string& handler, const std::string& extra,
+                          const std::string& bind) {
+  return "[[listener]]\nname = \"" + name + "\"\nbind = \"" + bind + "\"\nhandler = \"" + handler + "\"\n" + extra +
+         "\n";
+}
+
+plexd::core::json::value status_json(plexd_daemon& d) {
+  auto r = d.cli({"status", "--json"});
+  auto parsed = plexd::core::json::parse(r.out);
+  if (r.exit_code != 0 || !parsed.ok()) throw std::runtime_error("plexd status failed: " + r.err);
+  return parsed.val;
+}
+
 temp_dir::temp_dir() {
   std::random_device rd;
   const auto base = fs::temp_directory_path();

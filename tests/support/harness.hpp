@@ -13,6 +13,8 @@
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
 
+#include "plexd/core/json.hpp"
+
 namespace plexd::test {
 
 using namespace std::chrono_literals;
@@ -141,6 +143,13 @@ class client {
 };
 
 std::string plexd_binary();
+
+/// One [[listener]] table for a generated config.
+std::string listener_toml(const std::string& name, const std::string& handler, const std::string& extra = "",
+                          const std::string& bind = "127.0.0.1:0");
+
+/// `plexd status --json` of a running daemon, parsed (a test failure if it is not valid).
+plexd::core::json::value status_json(plexd_daemon& d);
 
 /// Median round-trip time of small echoes on `c` over `period` (at least
 /// 50 of them), in microseconds.
