@@ -149,7 +149,7 @@ std::string parse_rate(std::string_view text, double& per_second) {
                    : detail::all_digits(count.substr(0, dot)) && detail::all_digits(count.substr(dot + 1));
   double value = 0;
   if (seconds == 0 || !plain) return bad(usage);
-  std::from_chars(count.data(), count.data() + count.size(), value);
+  if (std::from_chars(count.data(), count.data() + count.size(), value).ec != std::errc{}) return bad("out of range");
   if (!(value > 0)) return bad("must be more than 0 (leave 'rate' out for no limit)");
   per_second = value / seconds;
   return "";

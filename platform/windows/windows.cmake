@@ -9,6 +9,13 @@ target_link_libraries(plexd_platform
   # `plexd service install` validates the config before registering it.
   PRIVATE plexd_config shell32 ole32)
 
+if(MSVC)
+  # The MinGW build gets these from cmake/deps-mingw.cmake for every target.
+  target_compile_definitions(plexd_platform PUBLIC
+    _WIN32_WINNT=0x0A00 WINVER=0x0A00 WIN32_LEAN_AND_MEAN NOMINMAX _CRT_SECURE_NO_WARNINGS)
+  target_compile_options(plexd_platform PUBLIC /utf-8 /Zc:__cplusplus)
+endif()
+
 # Event Log message table (messages.mc) + version info. The compiled
 # resource object goes on the link line of every consumer: resources in a
 # static library would never be pulled in.

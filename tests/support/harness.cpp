@@ -1,6 +1,7 @@
 #include "harness.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -105,6 +106,12 @@ plexd_daemon::plexd_daemon(const std::string& listeners_toml, const std::string&
 }
 
 plexd_daemon::~plexd_daemon() {
+  if (proc_ && proc_->wait_for(0ms)) {
+    // It died on its own: its last words are the clue (the directory goes away).
+    const auto text = log();
+    std::fprintf(stderr, "plexd exited early (code %d); log tail:\n%s\n", *proc_->wait_for(0ms),
+                 text.substr(text.size() > 6000 ? text.size() - 6000 : 0).c_str());
+  }
   if (proc_) {
     proc_->request_stop();
     if (!proc_->wait_for(10s)) {

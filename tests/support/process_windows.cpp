@@ -10,6 +10,9 @@
 // "Local\plexd-reload-<pid>", Windows' stand-in for SIGHUP.
 #include <windows.h>
 
+#include <algorithm>
+#include <cwchar>
+#include <cwctype>
 #include <map>
 #include <mutex>
 #include <stdexcept>
@@ -51,12 +54,12 @@ std::wstring quote(const std::wstring& arg) {
 // Windows names are case-insensitive and the block must be sorted.
 std::wstring environment_block(const std::map<std::string, std::string>& env) {
   auto upper = [](std::wstring s) {
-    for (auto& c : s) c = static_cast<wchar_t>(::towupper(c));
+    for (auto& c : s) c = static_cast<wchar_t>(std::towupper(c));
     return s;
   };
   std::map<std::wstring, std::pair<std::wstring, std::wstring>> vars;  // UPPER -> (name, value)
   if (wchar_t* block = ::GetEnvironmentStringsW()) {
-    for (const wchar_t* p = block; *p != L'\0'; p += wcslen(p) + 1) {
+    for (const wchar_t* p = block; *p != L'\0'; p += std::wcslen(p) + 1) {
       std::wstring kv(p);
       const auto eq = kv.find(L'=', 1);  // "=C:=C:\\dir" entries start with '='
       if (eq == std::wstring::npos) continue;
