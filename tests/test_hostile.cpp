@@ -66,9 +66,14 @@ TEST_CASE("hostile: a chat client that never reads", "[hostile]") {
   lazy.socket().set_option(asio::socket_base::receive_buffer_size(4096));
   REQUIRE(lazy.connect(f.d.port("chat")));
   REQUIRE(sender.connect(f.d.port("chat")));
+  // 10 MB/s of chat the lazy client never reads: its queue reaches
+  // max_output well within the measurement.
   const double loaded = under_attack(f.probe, [&](const std::atomic<bool>& stop) {
-    const std::string line(2000, 'L');
-    while (!stop) sender.send(line + "\n");
+    const std::string line(10000, 'L');
+    while (!stop) {
+      sender.send(line + "\n");
+      std::this_thread::sleep_for(1ms);
+    }
   });
   check_latency("chat client that never reads", f.quiet, loaded);
   CHECK(f.d.wait_log("not reading"));

@@ -13,7 +13,7 @@ namespace plexd::core {
 namespace {
 // Reads per wake-up before yielding to other sockets: one busy client must
 // not starve the rest of the loop.
-constexpr int max_reads_per_wakeup = 8;
+constexpr int max_reads_per_wakeup = 4;
 // How long a closing session waits for the peer's EOF after shutdown(send),
 // so that unread input does not turn our last bytes into an RST.
 constexpr std::uint32_t linger_ticks = 10;

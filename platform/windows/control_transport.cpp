@@ -5,20 +5,23 @@
 // FILE_FLAG_OVERLAPPED and wrapped in asio::windows::stream_handle;
 // ConnectNamedPipe completes through an overlapped_ptr on the same port.
 //
-// Who may connect: the DACL below admits SYSTEM, Administrators (elevated
-// tokens only: in a filtered token the group is deny-only) and the pipe's
-// owner, which is the daemon's own account: NT SERVICE\NAME (or
-// LocalService) for the service, the user for `plexd run`. OWNER RIGHTS is
-// used rather than a fixed service SID so the same rule fits the service,
-// the LocalService fallback and a console run. FILE_FLAG_FIRST_PIPE_INSTANCE
-// makes a second daemon (or another program squatting the name) fail at
-// start, and further instances need FILE_CREATE_PIPE_INSTANCE, which only
-// those three have. Remote clients are rejected.
+// Who may connect: the DACL admits SYSTEM, Administrators (elevated tokens
+// only: in a filtered token the group is deny-only) and the daemon's own
+// account, taken from its token at run time: NT SERVICE\NAME (or
+// LocalService) for the service, the user for `plexd run`. That one rule
+// fits the service, the LocalService fallback and a console run, and the
+// daemon itself needs the entry to create further pipe instances
+// (FILE_CREATE_PIPE_INSTANCE), which nobody else outside those three has,
+// so nobody else can serve clients under the name. FILE_FLAG_FIRST_PIPE_INSTANCE
+// makes a second daemon (or a program squatting the name) fail at start.
+// Remote clients are rejected.
 #include "plexd/platform/control_transport.hpp"
 
 #include <windows.h>
 
 #include <sddl.h>
+
+#include <vector>
 
 #include <asio/windows/overlapped_ptr.hpp>
 #include <asio/windows/stream_handle.hpp>
@@ -29,7 +32,25 @@
 namespace plexd::platform {
 namespace {
 
-constexpr wchar_t pipe_sddl[] = L"D:P(A;;GA;;;SY)(A;;GA;;;BA)(A;;GA;;;OW)";
+// "D:P(A;;GA;;;SY)(A;;GA;;;BA)(A;;GA;;;<our SID>)", protected from
+// inheritance; OWNER RIGHTS if the token cannot be read.
+std::wstring pipe_sddl() {
+  std::wstring self = L"OW";
+  HANDLE token = nullptr;
+  if (::OpenProcessToken(::GetCurrentProcess(), TOKEN_QUERY, &token)) {
+    DWORD size = 0;
+    ::GetTokenInformation(token, TokenUser, nullptr, 0, &size);
+    std::vector<BYTE> buffer(size);
+    wchar_t* sid = nullptr;
+    if (size != 0 && ::GetTokenInformation(token, TokenUser, buffer.data(), size, &size) &&
+        ::ConvertSidToStringSidW(reinterpret_cast<TOKEN_USER*>(buffer.data())->User.Sid, &sid)) {
+      self = sid;
+      ::LocalFree(sid);
+    }
+    ::CloseHandle(token);
+  }
+  return L"D:P(A;;GA;;;SY)(A;;GA;;;BA)(A;;GA;;;" + self + L")";
+}
 constexpr DWORD pipe_buffer = 64 * 1024;
 constexpr const char* in_use = "the pipe name is in use (another plexd, or another program, already serves it)";
 
@@ -78,7 +99,8 @@ struct pipe_listener : std::enable_shared_from_this<pipe_listener> {
     }
     name = pipe_name;
     path = pipe_path(pipe_name);
-    if (!::ConvertStringSecurityDescriptorToSecurityDescriptorW(pipe_sddl, SDDL_REVISION_1, &security, nullptr)) {
+    if (!::ConvertStringSecurityDescriptorToSecurityDescriptorW(pipe_sddl().c_str(), SDDL_REVISION_1, &security,
+                                                                nullptr)) {
       error = "cannot build the security descriptor for pipe:" + name + ": " + win::error_text(::GetLastError());
       return false;
     }

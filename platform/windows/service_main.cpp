@@ -14,6 +14,7 @@
 #include <io.h>
 
 #include <condition_variable>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -245,7 +246,16 @@ void log_fatal(const std::string& what) {
     }
   }
   log_fatal(what);
-  std::abort();
+  // Not abort(): the C runtime of a process without a console would show
+  // a message box and wait for a click that never comes, leaving the
+  // service hung in its last state instead of letting the SCM restart it.
+  ::TerminateProcess(::GetCurrentProcess(), 3);
+  std::_Exit(3);
+}
+
+void on_abort_signal(int) {
+  log_fatal("abort() was called");
+  ::TerminateProcess(::GetCurrentProcess(), 3);
 }
 
 LONG WINAPI on_crash(EXCEPTION_POINTERS* info) {
@@ -277,6 +287,7 @@ void WINAPI service_main(DWORD, LPWSTR*) {
   open_logs();
   s.file_log->info("service {} starting: {}", win::to_utf8(s.name), win::to_utf8(::GetCommandLineW()));
   std::set_terminate(on_terminate);
+  std::signal(SIGABRT, on_abort_signal);
   ::SetUnhandledExceptionFilter(on_crash);
 
   stderr_capture capture;

@@ -6,20 +6,22 @@
 #
 #   tests/fuzz/run-clang-tidy.sh [-p BUILD_DIR] [-j JOBS] [FILE_REGEX]
 #
-# BUILD_DIR (default build/tidy) must hold a compile_commands.json; when it
-# does not, it is configured with clang++ (no build is needed: the only
-# generated header, daemon's version.hpp, is written at configure time).
+# The default BUILD_DIR, build/tidy, is (re)configured with clang++ on every
+# run, so new source files are seen (no build is needed: the only generated
+# header, daemon's version.hpp, is written at configure time). A BUILD_DIR
+# given with -p must already hold a compile_commands.json.
 # FILE_REGEX narrows the files, e.g. 'core/src/json'.
 set -eu
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
 build="$root/build/tidy"
+own_build=1
 jobs=2
 while getopts "p:j:" opt; do
   case $opt in
-    p) build=$(cd "$OPTARG" && pwd) ;;
+    p) build=$(cd "$OPTARG" && pwd) own_build=0 ;;
     j) jobs=$OPTARG ;;
-    *) sed -n '2,14s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
+    *) sed -n '2,16s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
   esac
 done
 shift $((OPTIND - 1))
@@ -28,10 +30,12 @@ files="${1:-}"
 tidy=$(command -v clang-tidy-14 || command -v clang-tidy || true)
 [ -n "$tidy" ] || { echo "run-clang-tidy.sh: clang-tidy not found" >&2; exit 2; }
 
-if [ ! -f "$build/compile_commands.json" ]; then
-  echo "run-clang-tidy.sh: configuring $build" >&2
+if [ "$own_build" = 1 ]; then
   cmake -S "$root" -B "$build" -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Debug \
     -DCMAKE_EXPORT_COMPILE_COMMANDS=ON -DPLEXD_BUILD_TESTS=OFF >/dev/null
+elif [ ! -f "$build/compile_commands.json" ]; then
+  echo "run-clang-tidy.sh: no compile_commands.json in $build" >&2
+  exit 2
 fi
 
 # The project's sources only: tests, benchmarks and the Windows platform
