@@ -28,3 +28,25 @@ TEST_CASE("json output is valid for binary strings", "[json]") {
   CHECK(out == "\"a\\u0000b\\ufffd\\ufffd\\u0001\"");
   CHECK(json::parse(out).ok());
 }
+
+TEST_CASE("json output never carries invalid UTF-8 - overlong forms and surrogates included", "[json]") {
+  for (const std::string bad : {std::string("\xC0\xAF"), std::string("\xED\xA0\x80"), std::string("\xF4\x90\x80\x80")}) {
+    std::string out;
+    json::quote(out, bad);
+    CHECK(out.find("\\ufffd") != std::string::npos);
+  }
+  std::string ok;
+  json::quote(ok, "\xC3\xA9\xF0\x9F\x98\x80");  // é and an emoji stay as they are
+  CHECK(ok == "\"\xC3\xA9\xF0\x9F\x98\x80\"");
+}
+
+TEST_CASE("json surrogate pairs in escapes become one character", "[json]") {
+  auto pair = json::parse(R"("\ud83d\ude00")");
+  REQUIRE(pair.ok());
+  CHECK(pair.val.as_string() == "\xF0\x9F\x98\x80");
+  auto lone = json::parse(R"("\ud800x")");
+  REQUIRE(lone.ok());
+  CHECK(lone.val.as_string() == "\xEF\xBF\xBDx");  // U+FFFD
+  CHECK_FALSE(json::parse(R"("\u-001")").ok());
+  CHECK_FALSE(json::parse("[01]").ok());
+}

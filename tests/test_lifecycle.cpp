@@ -1,6 +1,8 @@
 // Start, check, stop: exit codes and messages an operator sees.
 #include <catch2/catch.hpp>
 
+#include <thread>
+
 #include <asio/ip/tcp.hpp>
 
 #include "harness.hpp"
@@ -107,4 +109,25 @@ TEST_CASE("plexd connect is full duplex and half-closes on EOF", "[lifecycle]") 
   // EOF on stdin half-closes; the server then closes and connect exits 0.
   CHECK(p.wait_for(10s) == 0);
   CHECK(read_file(dir.file("out")) == "one Roger that.\ntwo Roger that.\n");
+}
+
+TEST_CASE("log_file receives the records and the console keeps them too", "[lifecycle]") {
+  temp_dir dir;
+  const auto file = dir.file("plexd.log");
+  plexd_daemon d(listener_toml("echo", "echo"),
+                 "[daemon]\nlog_level = \"debug\"\nlog_file = \"" + file + "\"\nlog_file_max_bytes = 100000\n");
+  REQUIRE(d.wait_ready());
+  client c;
+  REQUIRE(c.connect(d.port("echo")));
+  c.send("x");
+  REQUIRE(c.read_exact(1) == "x");
+  c.close();
+  REQUIRE(d.wait_log("closed by peer"));
+  std::string text;
+  for (int i = 0; i < 100 && text.find("connected") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(50ms);  // debug records reach the file within a second
+    text = read_file(file);
+  }
+  CHECK(text.find("ready: 1 listeners") != std::string::npos);
+  CHECK(text.find("connected") != std::string::npos);
 }

@@ -14,12 +14,28 @@ const object empty_object;
 const value null_value;
 constexpr int max_depth = 32;
 
-// Length of the valid UTF-8 sequence at s[0], or 0 if invalid.
+// Length of the valid UTF-8 sequence at s[0], or 0 if invalid: overlong
+// forms, surrogates and code points above U+10FFFF are invalid (RFC 3629).
 std::size_t utf8_length(std::string_view s) {
   const auto c = static_cast<unsigned char>(s[0]);
-  std::size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+  if (c < 0x80) return 1;
+  std::size_t n = 0;
+  unsigned char lo = 0x80, hi = 0xBF;  // the second byte's range (Unicode table 3-7)
+  if (c >= 0xC2 && c <= 0xDF) {
+    n = 2;
+  } else if (c >= 0xE0 && c <= 0xEF) {
+    n = 3;
+    if (c == 0xE0) lo = 0xA0;  // overlong
+    if (c == 0xED) hi = 0x9F;  // surrogates
+  } else if (c >= 0xF0 && c <= 0xF4) {
+    n = 4;
+    if (c == 0xF0) lo = 0x90;  // overlong
+    if (c == 0xF4) hi = 0x8F;  // above U+10FFFF
+  }
   if (n == 0 || n > s.size()) return 0;
-  for (std::size_t i = 1; i < n; ++i) {
+  const auto c1 = static_cast<unsigned char>(s[1]);
+  if (c1 < lo || c1 > hi) return 0;
+  for (std::size_t i = 2; i < n; ++i) {
     if ((static_cast<unsigned char>(s[i]) >> 6) != 0x2) return 0;
   }
   return n;
@@ -129,19 +145,23 @@ class parser {
         case 'r': out += '\r'; break;
         case 't': out += '\t'; break;
         case 'u': {
-          if (pos_ + 4 > t_.size()) {
+          unsigned cp = 0;
+          if (!hex4(cp)) {
             fail("bad \\u escape");
             return out;
           }
-          const std::string hex(t_.substr(pos_, 4));
-          char* end = nullptr;
-          const unsigned long cp = std::strtoul(hex.c_str(), &end, 16);
-          if (end != hex.c_str() + 4 || hex.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos) {
-            fail("bad \\u escape");
-            return out;
+          if (cp >= 0xD800 && cp <= 0xDBFF && t_.substr(pos_, 2) == "\\u") {
+            // A high surrogate: joined with the low surrogate that should follow.
+            const std::size_t save = pos_;
+            pos_ += 2;
+            unsigned low = 0;
+            if (hex4(low) && low >= 0xDC00 && low <= 0xDFFF)
+              cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+            else
+              pos_ = save;  // parsed again as an escape of its own
           }
-          pos_ += 4;
-          append_utf8(out, static_cast<unsigned>(cp));
+          if (cp >= 0xD800 && cp <= 0xDFFF) cp = 0xFFFD;  // a lone surrogate
+          append_utf8(out, cp);
           break;
         }
         default: fail("bad escape"); return out;
@@ -151,15 +171,36 @@ class parser {
     return out;
   }
 
+  // Four hex digits at pos_ (and nothing else: no sign, space or "0x").
+  bool hex4(unsigned& cp) {
+    if (pos_ + 4 > t_.size()) return false;
+    cp = 0;
+    for (std::size_t i = 0; i < 4; ++i) {
+      const char h = t_[pos_ + i];
+      const int d = h >= '0' && h <= '9'   ? h - '0'
+                    : h >= 'a' && h <= 'f' ? h - 'a' + 10
+                    : h >= 'A' && h <= 'F' ? h - 'A' + 10
+                                           : -1;
+      if (d < 0) return false;
+      cp = cp << 4 | static_cast<unsigned>(d);
+    }
+    pos_ += 4;
+    return true;
+  }
+
   static void append_utf8(std::string& out, unsigned cp) {
-    // Surrogates are not paired here: the control protocol never needs them.
     if (cp < 0x80) {
       out += static_cast<char>(cp);
     } else if (cp < 0x800) {
       out += static_cast<char>(0xC0 | (cp >> 6));
       out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
+    } else if (cp < 0x10000) {
       out += static_cast<char>(0xE0 | (cp >> 12));
+      out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+      out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else {
+      out += static_cast<char>(0xF0 | (cp >> 18));
+      out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
       out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
       out += static_cast<char>(0x80 | (cp & 0x3F));
     }

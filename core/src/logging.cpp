@@ -98,6 +98,8 @@ std::shared_ptr<log_ring> setup_logging(const logging_options& options, std::str
   logger->set_level(level);
   logger->flush_on(spdlog::level::info);
   spdlog::set_default_logger(logger);
+  // Debug records are not flushed one by one; a file still sees them within a second.
+  if (!options.file.empty()) spdlog::flush_every(std::chrono::seconds(1));
   return ring;
 }
 

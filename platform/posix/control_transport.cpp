@@ -27,6 +27,13 @@ class unix_acceptor final : public control_acceptor {
     if (!dir.empty()) {
       fs::create_directories(dir, fec);
       // The directory guards the socket on systems that ignore socket modes.
+      // It must be ours: a directory planted in /tmp by someone else (or a
+      // symlink to one) would hand them the control socket.
+      struct stat st {};
+      if (::lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != ::geteuid()) {
+        error = "control endpoint directory " + dir.string() + " is missing, not a directory, or not owned by us";
+        return false;
+      }
       if (!fec) ::chmod(dir.c_str(), 0750);
     }
     asio::error_code ec;

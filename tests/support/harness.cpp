@@ -106,7 +106,7 @@ plexd_daemon::plexd_daemon(const std::string& listeners_toml, const std::string&
 }
 
 plexd_daemon::~plexd_daemon() {
-  if (proc_ && proc_->wait_for(0ms)) {
+  if (proc_ && !proc_->asked_to_end() && proc_->wait_for(0ms)) {
     // It died on its own: its last words are the clue (the directory goes away).
     const auto text = log();
     std::fprintf(stderr, "plexd exited early (code %d); log tail:\n%s\n", *proc_->wait_for(0ms),

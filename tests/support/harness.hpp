@@ -54,12 +54,15 @@ class child_process {
   /// Any signal by number (POSIX only; false elsewhere).
   bool send_signal(int signo);
   void kill();
+  /// True once request_stop(), kill() or send_signal() was used.
+  bool asked_to_end() const { return asked_; }
   /// The exit code once it has exited, or nothing after `timeout`.
   std::optional<int> wait_for(ms timeout);
 
  private:
   long pid_ = -1;
   void* handle_ = nullptr;
+  bool asked_ = false;
   std::optional<int> exit_code_;
 };
 

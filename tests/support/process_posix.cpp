@@ -63,6 +63,7 @@ child_process::~child_process() {
 }
 
 void child_process::request_stop() {
+  asked_ = true;
   if (!exit_code_) ::kill(static_cast<pid_t>(pid_), SIGTERM);
 }
 
@@ -70,10 +71,12 @@ bool child_process::request_reload() { return send_signal(SIGHUP); }
 
 bool child_process::send_signal(int signo) {
   if (exit_code_) return false;
+  if (signo != SIGHUP) asked_ = true;
   return ::kill(static_cast<pid_t>(pid_), signo) == 0;
 }
 
 void child_process::kill() {
+  asked_ = true;
   if (!exit_code_) ::kill(static_cast<pid_t>(pid_), SIGKILL);
 }
 

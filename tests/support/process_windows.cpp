@@ -147,6 +147,7 @@ child_process::~child_process() {
 }
 
 void child_process::request_stop() {
+  asked_ = true;
   if (exit_code_) return;
   if (!set_named_event("stop", pid_)) {
     ::GenerateConsoleCtrlEvent(CTRL_BREAK_EVENT, static_cast<DWORD>(pid_));
@@ -161,6 +162,7 @@ bool child_process::request_reload() {
 bool child_process::send_signal(int) { return false; }
 
 void child_process::kill() {
+  asked_ = true;
   if (!exit_code_) ::TerminateProcess(static_cast<HANDLE>(handle_), 137);
 }
 
