@@ -30,7 +30,7 @@ TEST_CASE("json output is valid for binary strings", "[json]") {
 }
 
 TEST_CASE("json output never carries invalid UTF-8 - overlong forms and surrogates included", "[json]") {
-  for (const std::string bad : {std::string("\xC0\xAF"), std::string("\xED\xA0\x80"), std::string("\xF4\x90\x80\x80")}) {
+  for (const char* bad : {"\xC0\xAF", "\xED\xA0\x80", "\xF4\x90\x80\x80"}) {
     std::string out;
     json::quote(out, bad);
     CHECK(out.find("\\ufffd") != std::string::npos);
