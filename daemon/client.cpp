@@ -90,7 +90,7 @@ class control_client {
   std::string buffer_;
 };
 
-value request(const cli_args& args, value req, control_client& client) {
+value request(const cli_args& args, const value& req, control_client& client) {
   if (!client.connect(args) || !client.send(req)) return {};
   auto reply = client.receive();
   if (reply.is_null()) std::fprintf(stderr, "plexd: no reply from the daemon\n");

@@ -73,7 +73,7 @@ class duplex {
   }
 
   tcp::socket socket_;
-  char buf_[16384];
+  char buf_[16384]{};
   std::deque<std::string> out_;
   bool input_done_ = false;
   bool closed_ = false;

@@ -53,7 +53,7 @@ struct field {
 template <class Target>
 struct key_spec {
   std::string_view name;
-  kind type;
+  kind type{};
   void (*set)(const field&, Target&);
 };
 

@@ -91,7 +91,7 @@ class control_server::client : public std::enable_shared_from_this<client> {
   void write(std::string line) {
     if (closed_) return;
     queued_ += line.size() + 1;
-    if (queued_ > 4 * 1024 * 1024) {  // a follower that does not read
+    if (queued_ > std::size_t{4} * 1024 * 1024) {  // a follower that does not read
       stop();
       return;
     }
@@ -126,7 +126,7 @@ class control_server::client : public std::enable_shared_from_this<client> {
 
   void on_data(std::size_t n) {
     line_.append(buf_.data(), n);
-    std::size_t nl;
+    std::size_t nl = 0;
     while (!closed_ && (nl = line_.find('\n')) != std::string::npos) {
       std::string request = line_.substr(0, nl);
       line_.erase(0, nl + 1);

@@ -104,7 +104,7 @@ std::shared_ptr<log_ring> setup_logging(const logging_options& options, std::str
 }
 
 bool set_log_level(const std::string& level) {
-  spdlog::level::level_enum l;
+  spdlog::level::level_enum l = spdlog::level::info;
   if (!parse_log_level(level, l)) return false;
   spdlog::default_logger()->set_level(l);
   return true;

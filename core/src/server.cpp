@@ -83,7 +83,7 @@ std::vector<std::string> server::apply(const config::config& cfg) {
 
   // Removed listeners first: their ports may be reused below.
   for (auto it = listeners_.begin(); it != listeners_.end();) {
-    if (wanted.count(it->first) == 0) {
+    if (!wanted.contains(it->first)) {
       spdlog::info("reload: listener {} removed; draining its connections for up to {} ms", it->first,
                    old_grace.count());
       remove_listener(it->second, old_grace);

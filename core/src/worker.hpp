@@ -24,7 +24,7 @@ class session;
 
 class worker {
  public:
-  static constexpr std::size_t read_buffer_size = 64 * 1024;
+  static constexpr std::size_t read_buffer_size = std::size_t{64} * 1024;
   static constexpr std::chrono::milliseconds tick_period{100};
 
   explicit worker(unsigned index);

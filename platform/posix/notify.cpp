@@ -9,7 +9,7 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
-#include <time.h>
+#include <ctime>
 #include <unistd.h>
 
 #include <cstddef>

@@ -88,7 +88,7 @@ struct listener_config {
 struct daemon_config {
   std::string log_level = "info";
   std::string log_file;
-  std::size_t log_file_max_bytes = 10 * 1024 * 1024;
+  std::size_t log_file_max_bytes = std::size_t{10} * 1024 * 1024;
   std::size_t log_file_count = 5;
   unsigned threads = 1;  // 0 = one per core (resolved at start)
   duration shutdown_grace{5000};

@@ -52,7 +52,7 @@ std::string iso_time(std::chrono::system_clock::time_point t);
 
 class control_server {
  public:
-  static constexpr std::size_t max_request = 64 * 1024;
+  static constexpr std::size_t max_request = std::size_t{64} * 1024;
   static constexpr std::size_t max_clients = 64;
 
   control_server(asio::io_context& io, control_callbacks callbacks);

@@ -47,7 +47,7 @@ class log_ring {
 struct logging_options {
   std::string level = "info";
   std::string file;  // "" = none
-  std::size_t file_max_bytes = 10 * 1024 * 1024;
+  std::size_t file_max_bytes = std::size_t{10} * 1024 * 1024;
   std::size_t file_count = 5;
   std::size_t ring_capacity = 4096;
 };
