@@ -65,13 +65,14 @@ const verb_info verbs[] = {
      "EOF on stdin half-closes the connection; plexd exits when the server closes.\n"
      "HOST may be [V6] for IPv6.\n"},
     {"service", "manage the Windows service",
-     "usage: plexd service install|uninstall|start|stop|status [--name NAME] [-c FILE]\n"
+     "usage: plexd service install|uninstall|start|stop|status|reload [--name NAME] [-c FILE]\n"
      "\n"
      "Windows: installs and drives plexd as a Windows service (run elevated).\n"
      "  install     register the service (NAME, default plexd) to run with FILE\n"
      "  uninstall   stop and remove it\n"
      "  start|stop  start or stop it\n"
-     "  status      its state\n"
+     "  status      its state, account, command line and last exit code\n"
+     "  reload      send it PARAMCHANGE: re-read its config (see also `plexd reload`)\n"
      "Several instances may be installed under different names, each with its own config.\n"
      "On Linux use systemd instead (this verb explains how and exits 2).\n"},
 };
@@ -177,7 +178,9 @@ std::string parse_cli(const std::vector<std::string>& args, cli_args& out) {
     if (positional.size() != 1) return "connect needs exactly one HOST:PORT";
     out.target = positional[0];
   } else if (out.verb == "service" || out.verb == "service-run") {
-    if (out.verb == "service" && positional.size() != 1) return "service needs one of install|uninstall|start|stop|status";
+    if (out.verb == "service" && positional.size() != 1) {
+      return "service needs one of install|uninstall|start|stop|status|reload";
+    }
     if (!positional.empty()) out.service_verb = positional[0];
   } else if (!positional.empty()) {
     return "unexpected argument '" + positional[0] + "'";
