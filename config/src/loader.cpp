@@ -90,7 +90,8 @@ listener_marks load_listener(const toml::table& table, const std::string& path, 
 
   for (auto&& [key, value] : table) {
     const std::string name(key.str());
-    const std::string key_path = path + "." + name;
+    std::string key_path = path;
+    key_path.append(".").append(name);
     if (name == "handler") continue;
     if (find_key(common, name) != nullptr) {
       apply_common(name, value);

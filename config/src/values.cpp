@@ -22,7 +22,8 @@ std::string format_address(const std::vector<std::uint8_t>& b) {
   }
   int best = -1, best_len = 1, run = 0;
   for (int g = 0; g < 8; ++g) {
-    bool zero = b[2 * g] == 0 && b[2 * g + 1] == 0;
+    const auto at = static_cast<std::size_t>(2 * g);
+    bool zero = b[at] == 0 && b[at + 1] == 0;
     run = zero ? run + 1 : 0;
     if (run > best_len) {
       best_len = run;
@@ -36,7 +37,8 @@ std::string format_address(const std::vector<std::uint8_t>& b) {
       continue;
     }
     if (!out.empty() && out.back() != ':') out += ':';
-    std::snprintf(buf, sizeof buf, "%x", b[2 * g] << 8 | b[2 * g + 1]);
+    const auto at = static_cast<std::size_t>(2 * g);
+    std::snprintf(buf, sizeof buf, "%x", b[at] << 8 | b[at + 1]);
     out += buf;
   }
   return out;
@@ -53,13 +55,13 @@ std::string bind_address::to_string() const {
 }
 
 bool parse_duration(std::string_view text, duration& out) {
-  auto digits_end = std::find_if(text.begin(), text.end(), [](char c) { return !detail::is_digit(c); });
+  const auto* digits_end = std::find_if(text.begin(), text.end(), [](char c) { return !detail::is_digit(c); });
   auto number = text.substr(0, static_cast<std::size_t>(digits_end - text.begin()));
   auto unit = text.substr(number.size());
   // Milliseconds per unit; no unit means seconds.
   constexpr std::pair<std::string_view, std::int64_t> units[] = {
       {"", 1000}, {"ms", 1}, {"s", 1000}, {"m", 60'000}, {"h", 3'600'000}};
-  auto match = std::find_if(std::begin(units), std::end(units), [&](const auto& u) { return u.first == unit; });
+  const auto* match = std::find_if(std::begin(units), std::end(units), [&](const auto& u) { return u.first == unit; });
   std::int64_t value = 0;
   if (match == std::end(units) || !detail::parse_unsigned(number, value)) return false;
   if (value > std::numeric_limits<duration::rep>::max() / match->second) return false;

@@ -23,8 +23,11 @@ namespace plexd::core {
 class listener : public std::enable_shared_from_this<listener> {
  public:
   listener(loop_context& ctx, config::listener_config cfg, std::shared_ptr<handler> h);
+  ~listener() = default;
   listener(const listener&) = delete;
   listener& operator=(const listener&) = delete;
+  listener(listener&&) = delete;
+  listener& operator=(listener&&) = delete;
 
   /// Binds (or takes the socket systemd handed over). Returns an error
   /// naming the listener and address, or "".

@@ -16,8 +16,14 @@ class session_ref {
   explicit session_ref(session* s);
   session_ref(const session_ref& other) : session_ref(other.p_) {}
   session_ref(session_ref&& other) noexcept : p_(std::exchange(other.p_, nullptr)) {}
-  session_ref& operator=(session_ref other) noexcept {
-    std::swap(p_, other.p_);
+  session_ref& operator=(const session_ref& other) {
+    session_ref copy(other);
+    std::swap(p_, copy.p_);
+    return *this;
+  }
+  session_ref& operator=(session_ref&& other) noexcept {
+    session_ref moved(std::move(other));
+    std::swap(p_, moved.p_);
     return *this;
   }
   ~session_ref();

@@ -62,7 +62,8 @@ void worker::on_tick() {
 }
 
 namespace {
-thread_local worker* current_worker = nullptr;
+// One per thread by design: see worker::current().
+thread_local worker* current_worker = nullptr;  // NOLINT(cppcoreguidelines-avoid-non-const-global-variables)
 }
 
 worker& worker::current() { return *current_worker; }

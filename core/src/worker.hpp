@@ -28,8 +28,11 @@ class worker {
   static constexpr std::chrono::milliseconds tick_period{100};
 
   explicit worker(unsigned index);
+  ~worker() = default;
   worker(const worker&) = delete;
   worker& operator=(const worker&) = delete;
+  worker(worker&&) = delete;
+  worker& operator=(worker&&) = delete;
 
   asio::io_context& io() { return io_; }
   unsigned index() const { return index_; }

@@ -8,12 +8,13 @@
 
 namespace plexd::platform::detail {
 namespace {
-std::mutex mutex;
-request_target* target = nullptr;
+// Process-wide by nature: signals and service controls have one target.
+std::mutex mutex;                 // NOLINT(cppcoreguidelines-avoid-non-const-global-variables)
+request_target* target = nullptr;  // NOLINT(cppcoreguidelines-avoid-non-const-global-variables)
 // A stop requested before the daemon's loop exists (a Windows service
 // stopped while its listeners are still opening) is delivered as soon as
 // one registers, instead of being lost.
-bool pending_stop = false;
+bool pending_stop = false;  // NOLINT(cppcoreguidelines-avoid-non-const-global-variables)
 }  // namespace
 
 void set_request_target(request_target* t) {

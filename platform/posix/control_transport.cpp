@@ -19,6 +19,10 @@ class unix_acceptor final : public control_acceptor {
  public:
   explicit unix_acceptor(asio::io_context& io) : acceptor_(io) {}
   ~unix_acceptor() override { close(); }
+  unix_acceptor(const unix_acceptor&) = delete;
+  unix_acceptor& operator=(const unix_acceptor&) = delete;
+  unix_acceptor(unix_acceptor&&) = delete;
+  unix_acceptor& operator=(unix_acceptor&&) = delete;
 
   bool open(const std::string& path, std::string& error) {
     namespace fs = std::filesystem;

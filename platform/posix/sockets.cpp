@@ -72,7 +72,9 @@ struct inherited_fds {
       // Not passed on to anything plexd might start.
       ::fcntl(fd, F_SETFD, FD_CLOEXEC);
       if (auto why = unusable_reason(fd); !why.empty()) {
-        rejected.push_back(name + " (fd " + std::to_string(fd) + ", " + why + ")");
+        std::string entry = name;
+        entry.append(" (fd ").append(std::to_string(fd)).append(", ").append(why).append(")");
+        rejected.push_back(std::move(entry));
         ::close(fd);
         continue;
       }

@@ -20,7 +20,10 @@ cleanup() {
     echo "--- service log:" >&2
     tail -20 "$program_data/plexd/logs/plexd-service.log" >&2
   fi
-  rm -rf "$install_dir" "$work"
+  # The prefix is shared with the other tests: leave no system config
+  # behind (plexd would pick it up as the default).
+  rm -rf "$install_dir" "$work" "$config"
+  [ $status -eq 0 ] && rm -f "$program_data/plexd/logs/plexd-service.log"
   exit $status
 }
 trap cleanup EXIT
@@ -31,7 +34,9 @@ cpack --config "$PLEXD_BUILD_DIR/CPackConfig.cmake" -G NSIS -B "$work/pkg" >"$wo
 installer=$(ls "$work"/pkg/plexd-*-win64.exe)
 
 step "preconditions: no plexd service, an operator config in place"
-! reg_has_key "$service_key" || fail "a service named plexd exists already in this prefix"
+# A run that was killed may have left its service behind in this prefix.
+reg_has_key "$service_key" && plexd service uninstall --name plexd >/dev/null 2>&1
+! reg_has_key "$service_key" || fail "cannot remove a service named plexd left in this prefix"
 rm -rf "$install_dir"
 mkdir -p "$program_data/plexd"
 # Port 0 and the default pipe: the test must not depend on 8002-8009 being free.

@@ -67,6 +67,7 @@ reg_has_key() { win reg query "$1" >/dev/null 2>&1; }
 # A fresh service name and a scratch directory, cleaned up on exit.
 new_service() {
   service="plexdtest$$${RANDOM}"
+  service_log_name=$service
   work=$(mktemp -d "${TMPDIR:-/tmp}/plexd-wintest.XXXXXX")
   trap cleanup EXIT
 }
@@ -75,10 +76,12 @@ cleanup() {
   if [ -n "${service:-}" ]; then
     plexd service uninstall --name "$service" >/dev/null 2>&1 || true
   fi
-  if [ $status -ne 0 ] && [ -f "$program_data/plexd/logs/$service-service.log" ]; then
+  local log="$program_data/plexd/logs/${service_log_name:-}-service.log"
+  if [ $status -ne 0 ] && [ -f "$log" ]; then
     echo "--- service log:" >&2
-    cat "$program_data/plexd/logs/$service-service.log" >&2
+    cat "$log" >&2
   fi
+  [ $status -eq 0 ] && rm -f "$log"
   [ -n "${work:-}" ] && rm -rf "$work"
   exit $status
 }
