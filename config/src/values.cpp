@@ -22,7 +22,7 @@ std::string format_address(const std::vector<std::uint8_t>& b) {
   }
   int best = -1, best_len = 1, run = 0;
   for (int g = 0; g < 8; ++g) {
-    const auto at = static_cast<std::size_t>(2 * g);
+    const auto at = static_cast<std::size_t>(g) * 2;
     bool zero = b[at] == 0 && b[at + 1] == 0;
     run = zero ? run + 1 : 0;
     if (run > best_len) {
@@ -37,7 +37,7 @@ std::string format_address(const std::vector<std::uint8_t>& b) {
       continue;
     }
     if (!out.empty() && out.back() != ':') out += ':';
-    const auto at = static_cast<std::size_t>(2 * g);
+    const auto at = static_cast<std::size_t>(g) * 2;
     std::snprintf(buf, sizeof buf, "%x", b[at] << 8 | b[at + 1]);
     out += buf;
   }
