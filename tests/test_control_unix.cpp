@@ -11,7 +11,7 @@ using namespace plexd::test;
 TEST_CASE("the unix control endpoint is mode 0660 or stricter and replaces a stale socket", "[control]") {
   temp_dir dir;
   const auto sock = dir.file("run/control.sock");
-  const std::string control = "[control]\nendpoint = \"unix:" + sock + "\"\n";
+  const std::string control = "[control]\nendpoint = 'unix:" + sock + "'\n";
   {
     plexd_daemon d("[[listener]]\nname = \"echo\"\nbind = \"127.0.0.1:0\"\nhandler = \"echo\"\n", control);
     if (!d.wait_ready()) {

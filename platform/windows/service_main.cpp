@@ -305,7 +305,8 @@ void WINAPI service_main(DWORD, LPWSTR*) {
   const std::string name = win::to_utf8(s.name);
   if (code != 0) {
     std::string text = "service " + name + " stopped: plexd exited with code " + std::to_string(code);
-    text += captured.empty() ? std::string(" (the reason is in the log records above)") : ":\n" + captured;
+    text += captured.empty() ? std::string(" (the reason is in the error records logged just before)")
+                             : ":\n" + captured;
     text += "\nService log: " + win::to_utf8(service_log_path(s.name));
     s.file_log->error("service {} stopped: plexd exited with code {}", name, code);
     win::report_event(s.name, EVENTLOG_ERROR_TYPE, text);

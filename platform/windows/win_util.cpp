@@ -29,9 +29,8 @@ std::string error_text(DWORD code) {
       0, reinterpret_cast<wchar_t*>(&buffer), 0, nullptr);
   std::wstring text = n != 0 && buffer != nullptr ? std::wstring(buffer, n) : std::wstring();
   if (buffer != nullptr) ::LocalFree(buffer);
-  while (!text.empty() && (text.back() == L'\n' || text.back() == L'\r' || text.back() == L'.' || text.back() == L' ')) {
-    text.pop_back();
-  }
+  // "Access is denied.\r\n" -> "Access is denied"
+  while (!text.empty() && std::wstring_view(L"\r\n. ").find(text.back()) != std::wstring_view::npos) text.pop_back();
   std::string out = text.empty() ? std::string("Windows error") : to_utf8(text);
   return out + " (error " + std::to_string(code) + ")";
 }

@@ -19,8 +19,11 @@ endif()
 # Event Log message table (messages.mc) + version info. The compiled
 # resource object goes on the link line of every consumer: resources in a
 # static library would never be pulled in.
-find_program(PLEXD_MESSAGE_COMPILER NAMES ${CMAKE_CXX_COMPILER_TARGET}-windmc x86_64-w64-mingw32-windmc windmc mc
-  HINTS ${CMAKE_RC_COMPILER_PATH} REQUIRED)
+# MinGW: windmc next to windres; MSVC: mc.exe next to rc.exe in the SDK.
+get_filename_component(_rc_dir "${CMAKE_RC_COMPILER}" DIRECTORY)
+find_program(PLEXD_MESSAGE_COMPILER NAMES x86_64-w64-mingw32-windmc windmc mc
+  HINTS ${_rc_dir} REQUIRED)
+unset(_rc_dir)
 set(_res_dir ${CMAKE_CURRENT_BINARY_DIR}/windows-resources)
 file(MAKE_DIRECTORY ${_res_dir})
 add_custom_command(

@@ -66,6 +66,9 @@ class child_process {
   std::optional<int> exit_code_;
 };
 
+/// True when the tests run as a Windows program under Wine (process_*.cpp).
+bool running_under_wine();
+
 /// Exit code and output of a finished command.
 struct command_result {
   int exit_code = -1;

@@ -15,6 +15,8 @@ extern char** environ;
 
 namespace plexd::test {
 
+bool running_under_wine() { return false; }
+
 child_process::child_process(const std::string& exe, const std::vector<std::string>& args,
                              const std::string& stdout_file, const std::string& stderr_file,
                              const std::map<std::string, std::string>& env, const std::string& stdin_file) {

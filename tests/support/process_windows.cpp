@@ -20,6 +20,12 @@
 #include "harness.hpp"
 
 namespace plexd::test {
+
+bool running_under_wine() {
+  // Wine's ntdll exports wine_get_version; Windows' does not.
+  HMODULE ntdll = ::GetModuleHandleW(L"ntdll.dll");
+  return ntdll != nullptr && ::GetProcAddress(ntdll, "wine_get_version") != nullptr;
+}
 namespace {
 
 std::wstring wide(const std::string& s) {

@@ -73,6 +73,19 @@ port=$(printf '%s' "$json" | tcp json listeners name=echo bind | sed 's/.*://')
 reply=$(tcp echo "$port" "installed")
 [ "$reply" = "installed" ] || fail "echo through the installed service replied '$reply'"
 
+step "installing again over the running service (the upgrade path)"
+pid_of() { win "$installed_exe" service status --name plexd | tr -d '\r' | sed -n 's/.*RUNNING (pid \([0-9]*\)).*/\1/p'; }
+first_pid=$(pid_of)
+set +e
+win "$installer" /S
+rc=$?
+set -e
+[ $rc -eq 0 ] || fail "the second install exited $rc"
+second_pid=$(pid_of)
+[ -n "$second_pid" ] && [ "$second_pid" != "$first_pid" ] ||
+  fail "the service was not restarted by the reinstall (pid '$first_pid' -> '$second_pid')"
+cmp -s "$config" "$work/config.before" || fail "the reinstall changed the existing config"
+
 step "silent uninstall"
 # The uninstaller copies itself to %TEMP% and returns at once: wait for it.
 win "C:\\Program Files\\plexd\\Uninstall.exe" /S
@@ -80,4 +93,15 @@ gone() { ! reg_has_key "$service_key" && ! reg_has_key "$uninstall_key" && [ ! -
 wait_until 60 gone || fail "the uninstaller left the service, its registry keys or plexd.exe behind"
 expect_in "$(tr -d '\r' <"$program_data/plexd/logs/plexd-service.log")" "service plexd stopped" "the service was stopped"
 cmp -s "$config" "$work/config.before" || fail "the uninstaller removed or changed the operator's config"
+
+step "an invalid config: the silent install exits 2 and registers no service"
+printf 'bogus_key = 1\n' >"$config"
+set +e
+win "$installer" /S
+rc=$?
+set -e
+[ $rc -eq 2 ] || fail "the installer exited $rc with an invalid config"
+! reg_has_key "$service_key" || fail "a service was registered with an invalid config"
+win "C:\\Program Files\\plexd\\Uninstall.exe" /S
+wait_until 60 gone || fail "the uninstaller left files or keys behind"
 echo "PASS"
