@@ -17,6 +17,8 @@ constexpr int max_reads_per_wakeup = 4;
 // How long a closing session waits for the peer's EOF after shutdown(send),
 // so that unread input does not turn our last bytes into an RST.
 constexpr std::uint32_t linger_ticks = 10;
+// Replies at least this large are written directly instead of gathered.
+constexpr std::size_t gather_limit = 4096;
 }  // namespace
 
 session::session(worker& w, listener& owner, socket_type socket, std::string peer)
@@ -164,8 +166,11 @@ void session::send(std::string_view data) {
     return;
   }
   if (queued() == 0 && !writing_) {
-    if (in_batch_) {
-      batch.append(data);  // the thread's buffer: no allocation per reply
+    // Small replies are gathered in the thread's buffer (no allocation, one
+    // write per read); a large one with nothing gathered before it goes
+    // straight out, since copying it would cost more than the call it saves.
+    if (in_batch_ && (data.size() < gather_limit || !batch.empty())) {
+      batch.append(data);
       return;
     }
     // The common case: the socket takes it all and nothing is copied.
