@@ -8,6 +8,7 @@
 
 #include <asio/local/stream_protocol.hpp>
 
+#include "../common/native_control.hpp"
 #include "../common/stream_adapter.hpp"
 
 namespace plexd::platform {
@@ -96,43 +97,31 @@ class unix_acceptor final : public control_acceptor {
   accept_handler on_accept_;
 };
 
-bool starts_with(const std::string& s, const char* prefix, std::string& rest) {
-  const std::string p(prefix);
-  if (s.compare(0, p.size(), p) != 0) return false;
-  rest = s.substr(p.size());
-  return true;
-}
 }  // namespace
 
-std::unique_ptr<control_acceptor> open_control_endpoint(asio::io_context& io, const std::string& endpoint,
-                                                        std::string& error) {
-  std::string rest;
-  if (starts_with(endpoint, "unix:", rest)) {
-    auto acceptor = std::make_unique<unix_acceptor>(io);
-    if (!acceptor->open(rest, error)) return nullptr;
-    return acceptor;
-  }
-  if (starts_with(endpoint, "tcp:", rest)) return open_tcp_control(io, rest, error);
-  error = "control endpoint '" + endpoint + "' is not supported here (use unix:PATH or tcp:HOST:PORT)";
-  return nullptr;
+namespace detail {
+
+const char* const native_scheme = "unix:";
+const char* const native_usage = "unix:PATH";
+
+std::unique_ptr<control_acceptor> open_native_control(asio::io_context& io, const std::string& rest,
+                                                      std::string& error) {
+  auto acceptor = std::make_unique<unix_acceptor>(io);
+  if (!acceptor->open(rest, error)) return nullptr;
+  return acceptor;
 }
 
-std::shared_ptr<control_stream> connect_control_endpoint(asio::io_context& io, const std::string& endpoint,
-                                                         std::string& error) {
-  std::string rest;
-  if (starts_with(endpoint, "unix:", rest)) {
-    local::socket socket(io);
-    asio::error_code ec;
-    socket.connect(local::endpoint(rest), ec);
-    if (ec) {
-      error = "cannot connect to unix:" + rest + ": " + ec.message();
-      return nullptr;
-    }
-    return std::make_shared<detail::stream_adapter<local::socket>>(std::move(socket));
+std::shared_ptr<control_stream> connect_native_control(asio::io_context& io, const std::string& rest,
+                                                       std::string& error) {
+  local::socket socket(io);
+  asio::error_code ec;
+  socket.connect(local::endpoint(rest), ec);
+  if (ec) {
+    error = "cannot connect to unix:" + rest + ": " + ec.message();
+    return nullptr;
   }
-  if (starts_with(endpoint, "tcp:", rest)) return connect_tcp_control(io, rest, error);
-  error = "control endpoint '" + endpoint + "' is not supported here (use unix:PATH or tcp:HOST:PORT)";
-  return nullptr;
+  return std::make_shared<stream_adapter<local::socket>>(std::move(socket));
 }
 
+}  // namespace detail
 }  // namespace plexd::platform

@@ -26,6 +26,7 @@
 #include <asio/windows/overlapped_ptr.hpp>
 #include <asio/windows/stream_handle.hpp>
 
+#include "../common/native_control.hpp"
 #include "../common/stream_adapter.hpp"
 #include "win_util.hpp"
 
@@ -237,34 +238,24 @@ std::shared_ptr<control_stream> connect_pipe(asio::io_context& io, const std::st
   }
 }
 
-bool starts_with(const std::string& s, const char* prefix, std::string& rest) {
-  const std::string p(prefix);
-  if (s.compare(0, p.size(), p) != 0) return false;
-  rest = s.substr(p.size());
-  return true;
-}
 }  // namespace
 
-std::unique_ptr<control_acceptor> open_control_endpoint(asio::io_context& io, const std::string& endpoint,
-                                                        std::string& error) {
-  std::string rest;
-  if (starts_with(endpoint, "pipe:", rest)) {
-    auto acceptor = std::make_unique<pipe_acceptor>(io);
-    if (!acceptor->open(rest, error)) return nullptr;
-    return acceptor;
-  }
-  if (starts_with(endpoint, "tcp:", rest)) return open_tcp_control(io, rest, error);
-  error = "control endpoint '" + endpoint + "' is not supported on Windows (use pipe:NAME or tcp:HOST:PORT)";
-  return nullptr;
+namespace detail {
+
+const char* const native_scheme = "pipe:";
+const char* const native_usage = "pipe:NAME";
+
+std::unique_ptr<control_acceptor> open_native_control(asio::io_context& io, const std::string& rest,
+                                                      std::string& error) {
+  auto acceptor = std::make_unique<pipe_acceptor>(io);
+  if (!acceptor->open(rest, error)) return nullptr;
+  return acceptor;
 }
 
-std::shared_ptr<control_stream> connect_control_endpoint(asio::io_context& io, const std::string& endpoint,
-                                                         std::string& error) {
-  std::string rest;
-  if (starts_with(endpoint, "pipe:", rest)) return connect_pipe(io, rest, error);
-  if (starts_with(endpoint, "tcp:", rest)) return connect_tcp_control(io, rest, error);
-  error = "control endpoint '" + endpoint + "' is not supported on Windows (use pipe:NAME or tcp:HOST:PORT)";
-  return nullptr;
+std::shared_ptr<control_stream> connect_native_control(asio::io_context& io, const std::string& rest,
+                                                       std::string& error) {
+  return connect_pipe(io, rest, error);
 }
 
+}  // namespace detail
 }  // namespace plexd::platform

@@ -1,0 +1,38 @@
+// Chooses the control transport by the endpoint's prefix: the system's
+// native one (native_control.hpp) or loopback TCP, the same everywhere.
+#include "native_control.hpp"
+
+namespace plexd::platform {
+namespace {
+
+bool strip(const std::string& s, const std::string& prefix, std::string& rest) {
+  if (s.compare(0, prefix.size(), prefix) != 0) return false;
+  rest = s.substr(prefix.size());
+  return true;
+}
+
+std::string unsupported(const std::string& endpoint) {
+  return "control endpoint '" + endpoint + "' is not supported here (use " + detail::native_usage +
+         " or tcp:HOST:PORT)";
+}
+}  // namespace
+
+std::unique_ptr<control_acceptor> open_control_endpoint(asio::io_context& io, const std::string& endpoint,
+                                                        std::string& error) {
+  std::string rest;
+  if (strip(endpoint, detail::native_scheme, rest)) return detail::open_native_control(io, rest, error);
+  if (strip(endpoint, "tcp:", rest)) return open_tcp_control(io, rest, error);
+  error = unsupported(endpoint);
+  return nullptr;
+}
+
+std::shared_ptr<control_stream> connect_control_endpoint(asio::io_context& io, const std::string& endpoint,
+                                                         std::string& error) {
+  std::string rest;
+  if (strip(endpoint, detail::native_scheme, rest)) return detail::connect_native_control(io, rest, error);
+  if (strip(endpoint, "tcp:", rest)) return connect_tcp_control(io, rest, error);
+  error = unsupported(endpoint);
+  return nullptr;
+}
+
+}  // namespace plexd::platform
