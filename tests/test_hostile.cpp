@@ -44,7 +44,8 @@ void check_latency(const char* what, double quiet, double loaded) {
   // Below ~300 us of difference the spread is the shared CI machine's scheduler, not plexd.
   // Under Wine every socket call of attacker and bystander alike goes through one
   // wineserver process, which dominates: there only gross unfairness counts.
-  const double floor_us = running_under_wine() ? 20000 : 300;
+  // (seen: 2,000 slowloris sockets at 30 ms once, 1-10 ms usually).
+  const double floor_us = running_under_wine() ? 100000 : 300;
   CHECK((ratio <= 2.0 || loaded - quiet < floor_us));
 }
 
