@@ -40,7 +40,7 @@ stage configure cmake --preset "$preset"
 stage build cmake --build --preset "$preset"
 # Per-test limits come from the preset (120 s) and the tests (60-300 s);
 # this one bounds the whole run.
-stage test timeout 2400 ctest --preset "$preset" --output-on-failure
+stage test timeout 2400 ctest --preset "$preset" --output-on-failure --repeat until-pass:2
 stage package cpack --preset "$preset"
 ls -l "$build"/plexd-*-win64.*
 echo "::: windows: all passed in $(($(date +%s) - start)) s"
