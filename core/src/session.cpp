@@ -68,6 +68,16 @@ void session::release_buffers_if_empty() {
   if (buf_ && buf_->in.empty() && buf_->out_off >= buf_->out.size()) buf_.reset();
 }
 
+asio::ip::tcp::endpoint session::peer_endpoint() const {
+  asio::error_code ec;
+  return socket_.remote_endpoint(ec);
+}
+
+asio::ip::tcp::endpoint session::local_endpoint() const {
+  asio::error_code ec;
+  return socket_.local_endpoint(ec);
+}
+
 const std::string& session::listener_name() const { return listener_->name(); }
 unsigned session::worker_index() const { return this_worker().index(); }
 
@@ -79,8 +89,16 @@ void session::start() {
   if (state_ == state::open || state_ == state::lingering) wait_readable();
 }
 
+void session::pause_reading() { paused_ = true; }
+
+void session::resume_reading() {
+  if (!paused_) return;
+  paused_ = false;
+  if (state_ == state::open) wait_readable();
+}
+
 void session::wait_readable() {
-  if (reading_) return;
+  if (reading_ || (paused_ && state_ == state::open)) return;
   reading_ = true;
   socket_.async_wait(asio::socket_base::wait_read,
                      [self = session_ref(this)](const asio::error_code& ec) { self->on_readable(ec); });
@@ -120,6 +138,7 @@ void session::on_readable(const asio::error_code& ec) {
     // no session_ref is held; both are false (`self` holds this session).
     if (state_ == state::closed) return;  // NOLINT(clang-analyzer-cplusplus.NewDelete)
     if (n < worker::read_buffer_size) break;  // a short read drained the socket
+    if (paused_ && state_ == state::open) return;  // resume_reading() re-arms the wait
   }
   if (state_ != state::closed && state_ != state::closing) wait_readable();
 }
@@ -226,9 +245,11 @@ void session::try_flush() {
       b.out_off += written;
     }
     // Drained: an idle session holds no output buffer.
+    const bool had_queue = !b.out.empty();
     std::string().swap(b.out);
     b.out_off = 0;
     release_buffers_if_empty();
+    if (had_queue && state_ == state::open) listener_->get_handler().on_drained(*this);
   }
   after_flush();
 }

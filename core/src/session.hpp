@@ -40,8 +40,13 @@ class session final : public connection {
   void send(std::string_view data) override;
   void close_after_flush() override;
   const std::string& peer() const override { return peer_; }
+  asio::ip::tcp::endpoint peer_endpoint() const override;
+  asio::ip::tcp::endpoint local_endpoint() const override;
   const std::string& listener_name() const override;
   unsigned worker_index() const override;
+  std::size_t queued() const override { return buf_ ? buf_->out.size() - buf_->out_off : 0; }
+  void pause_reading() override;
+  void resume_reading() override;
 
   /// Called by the worker's sweep: idle timeout and deadlines.
   void on_tick(std::uint32_t now);
@@ -90,7 +95,6 @@ class session final : public connection {
     std::size_t out_off = 0;
   };
   buffers& buf();
-  std::size_t queued() const { return buf_ ? buf_->out.size() - buf_->out_off : 0; }
   void release_buffers_if_empty();
 
   static worker& this_worker();  // see worker::current()
@@ -114,6 +118,7 @@ class session final : public connection {
   bool drain_at_deadline_ : 1 = false;
   bool finished_ : 1 = false;
   bool close_is_error_ : 1 = false;
+  bool paused_ : 1 = false;
 };
 
 }  // namespace plexd::core

@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include <asio/ip/tcp.hpp>
+
 #include "plexd/config/config.hpp"
 
 namespace plexd::core {
@@ -22,10 +24,21 @@ class connection {
   virtual void close_after_flush() = 0;
   /// The client's "ADDRESS:PORT".
   virtual const std::string& peer() const = 0;
+  /// The client's address and the local address it connected to (both as
+  /// carried by a PROXY protocol header when the listener accepts one).
+  virtual asio::ip::tcp::endpoint peer_endpoint() const = 0;
+  virtual asio::ip::tcp::endpoint local_endpoint() const = 0;
   /// The name of the listener that accepted it.
   virtual const std::string& listener_name() const = 0;
   /// The event-loop thread this connection lives on (0-based).
   virtual unsigned worker_index() const = 0;
+  /// Bytes accepted by send() that the socket has not taken yet.
+  virtual std::size_t queued() const = 0;
+  /// Back-pressure: stop reading from this client until resume_reading().
+  /// Input already read is still handled; the kernel buffers the rest and
+  /// TCP slows the client down.
+  virtual void pause_reading() = 0;
+  virtual void resume_reading() = 0;
 
  protected:
   ~connection() = default;
@@ -52,6 +65,9 @@ class handler {
   /// All input from one read has been handled (a place to gather output).
   virtual void on_batch_end(connection&) {}
   virtual void on_close(connection&) {}
+  /// Output that send() had to queue has now all been taken by the socket
+  /// (the moment to resume whatever was paused for this client).
+  virtual void on_drained(connection&) {}
   /// The daemon is stopping or the listener was removed: say goodbye.
   virtual void on_stop(connection&) {}
   /// Reload: new options of the same handler kind, applied from now on.
