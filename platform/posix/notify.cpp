@@ -20,6 +20,24 @@
 namespace plexd::platform {
 namespace {
 
+// One socket for the life of the process, made at the first message (the
+// start-up READY=1): a socket per message fails once the daemon runs out of
+// file descriptors, and a watchdog that stops pinging then gets a healthy
+// but busy daemon killed. Unconnected, so a restarted manager is still
+// reached at its address. Messages come from the main loop only.
+int notify_fd() {
+  static int fd = -1;
+  if (fd >= 0) return fd;
+  fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return fd;
+  // A datagram send blocks while the manager's queue is full. These calls run
+  // on the event loop, so a wedged manager may stall it for a moment at most.
+  timeval timeout{};
+  timeout.tv_sec = 1;
+  (void)::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
+  return fd;
+}
+
 void send_notify(const std::string& message) {
   const char* path = std::getenv("NOTIFY_SOCKET");
   // Only AF_UNIX addresses: a filesystem path or '@' + an abstract name.
@@ -36,17 +54,11 @@ void send_notify(const std::string& message) {
   } else {
     addr_len += 1;
   }
-  const int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  const int fd = notify_fd();
   if (fd < 0) return;
-  // A datagram send blocks while the manager's queue is full. These calls run
-  // on the event loop, so a wedged manager may stall it for a moment at most.
-  timeval timeout{};
-  timeout.tv_sec = 1;
-  (void)::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
   // Best effort: a service manager that went away must not stop the daemon.
   (void)::sendto(fd, message.data(), message.size(), MSG_NOSIGNAL, reinterpret_cast<const sockaddr*>(&addr),
                  addr_len);
-  ::close(fd);
 }
 
 // STATUS= is one line: the protocol separates assignments with newlines.
