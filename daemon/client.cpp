@@ -66,7 +66,9 @@ std::string json_for_terminal(const value& v) {
 
 // printf's argument for a daemon string: escaped, alive until the end of the
 // full expression.
-std::string str(const value& v) { return printable(v.as_string()); }
+std::string str(const value& v) {
+  return printable(v.as_string());
+}
 
 // A blocking request/response session: small, and the CLI has nothing
 // else to do meanwhile.
@@ -163,21 +165,18 @@ std::string human_bytes(double b) {
 
 void print_status_table(const value& s) {
   const auto& lr = s["last_reload"];
-  std::printf("plexd %s  pid %.0f  up %.1f s  threads %.0f (%s)\n", str(s["version"]).c_str(),
-              s["pid"].as_number(), s["uptime_s"].as_number(), s["threads"].as_number(),
-              str(s["backend"]).c_str());
+  std::printf("plexd %s  pid %.0f  up %.1f s  threads %.0f (%s)\n", str(s["version"]).c_str(), s["pid"].as_number(),
+              s["uptime_s"].as_number(), s["threads"].as_number(), str(s["backend"]).c_str());
   std::printf("config %s (generation %.0f); last reload %s at %s\n", str(s["config_file"]).c_str(),
-              s["config_generation"].as_number(), lr["ok"].as_bool() ? "ok" : "FAILED",
-              str(lr["at"]).c_str());
+              s["config_generation"].as_number(), lr["ok"].as_bool() ? "ok" : "FAILED", str(lr["at"]).c_str());
   for (const auto& e : lr["errors"].as_array()) std::printf("  %s\n", str(e).c_str());
   std::printf("\n%-16s %-22s %-8s %-10s %7s %9s %8s %11s %11s %7s\n", "NAME", "BIND", "HANDLER", "STATE", "ACTIVE",
               "ACCEPTED", "REFUSED", "IN", "OUT", "ERRORS");
   for (const auto& l : s["listeners"].as_array()) {
     std::printf("%-16s %-22s %-8s %-10s %7.0f %9.0f %8.0f %11s %11s %7.0f\n", str(l["name"]).c_str(),
-                str(l["bind"]).c_str(), str(l["handler"]).c_str(), str(l["state"]).c_str(),
-                l["active"].as_number(), l["accepted"].as_number(), l["refused"].as_number(),
-                human_bytes(l["bytes_in"].as_number()).c_str(), human_bytes(l["bytes_out"].as_number()).c_str(),
-                l["errors"].as_number());
+                str(l["bind"]).c_str(), str(l["handler"]).c_str(), str(l["state"]).c_str(), l["active"].as_number(),
+                l["accepted"].as_number(), l["refused"].as_number(), human_bytes(l["bytes_in"].as_number()).c_str(),
+                human_bytes(l["bytes_out"].as_number()).c_str(), l["errors"].as_number());
   }
 }
 
@@ -185,8 +184,7 @@ void print_record(const value& r, bool as_json) {
   if (as_json) {
     std::printf("%s\n", json_for_terminal(r).c_str());
   } else {
-    std::printf("%s %-5s %s\n", str(r["time"]).c_str(), str(r["level"]).c_str(),
-                str(r["text"]).c_str());
+    std::printf("%s %-5s %s\n", str(r["time"]).c_str(), str(r["level"]).c_str(), str(r["text"]).c_str());
   }
   std::fflush(stdout);
 }
@@ -215,9 +213,8 @@ int query_status(const cli_args& args) {
 
 int show_logs(const cli_args& args) {
   control_client client;
-  auto reply = request(args,
-                       core::json::object{{"v", 1}, {"cmd", "logs"}, {"n", args.count}, {"follow", args.follow}},
-                       client);
+  auto reply =
+      request(args, core::json::object{{"v", 1}, {"cmd", "logs"}, {"n", args.count}, {"follow", args.follow}}, client);
   if (reply_failed(reply)) return 1;
   for (const auto& r : reply["records"].as_array()) print_record(r, args.json);
   if (!args.follow) return 0;

@@ -9,8 +9,8 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
-#include <ctime>
 #include <unistd.h>
+#include <ctime>
 
 #include <cstddef>
 #include <cstdlib>
@@ -57,8 +57,7 @@ void send_notify(const std::string& message) {
   const int fd = notify_fd();
   if (fd < 0) return;
   // Best effort: a service manager that went away must not stop the daemon.
-  (void)::sendto(fd, message.data(), message.size(), MSG_NOSIGNAL, reinterpret_cast<const sockaddr*>(&addr),
-                 addr_len);
+  (void)::sendto(fd, message.data(), message.size(), MSG_NOSIGNAL, reinterpret_cast<const sockaddr*>(&addr), addr_len);
 }
 
 // STATUS= is one line: the protocol separates assignments with newlines.
@@ -73,13 +72,18 @@ std::string one_line(std::string_view s) {
 unsigned long long monotonic_usec() {
   timespec ts{};
   ::clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<unsigned long long>(ts.tv_sec) * 1000000ULL + static_cast<unsigned long long>(ts.tv_nsec) / 1000ULL;
+  return static_cast<unsigned long long>(ts.tv_sec) * 1000000ULL +
+         static_cast<unsigned long long>(ts.tv_nsec) / 1000ULL;
 }
 }  // namespace
 
-void notify_ready(std::string_view status) { send_notify("READY=1\nSTATUS=" + one_line(status)); }
+void notify_ready(std::string_view status) {
+  send_notify("READY=1\nSTATUS=" + one_line(status));
+}
 
-void notify_status(std::string_view status) { send_notify("STATUS=" + one_line(status)); }
+void notify_status(std::string_view status) {
+  send_notify("STATUS=" + one_line(status));
+}
 
 void notify_reloading() {
   // MONOTONIC_USEC lets systemd >= 253 tell this reload from an older one;
@@ -87,7 +91,9 @@ void notify_reloading() {
   send_notify("RELOADING=1\nMONOTONIC_USEC=" + std::to_string(monotonic_usec()) + "\nSTATUS=reloading");
 }
 
-void notify_stopping() { send_notify("STOPPING=1\nSTATUS=stopping: draining connections"); }
+void notify_stopping() {
+  send_notify("STOPPING=1\nSTATUS=stopping: draining connections");
+}
 
 std::optional<std::chrono::microseconds> watchdog_interval() {
   const char* usec = std::getenv("WATCHDOG_USEC");
@@ -105,6 +111,8 @@ std::optional<std::chrono::microseconds> watchdog_interval() {
   return std::chrono::microseconds(v);
 }
 
-void notify_watchdog() { send_notify("WATCHDOG=1"); }
+void notify_watchdog() {
+  send_notify("WATCHDOG=1");
+}
 
 }  // namespace plexd::platform

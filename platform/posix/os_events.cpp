@@ -48,6 +48,8 @@ os_events::~os_events() {
   ignore_reload_signal();
 }
 
-void ignore_reload_signal() { std::signal(SIGHUP, SIG_IGN); }
+void ignore_reload_signal() {
+  std::signal(SIGHUP, SIG_IGN);
+}
 
 }  // namespace plexd::platform

@@ -39,6 +39,8 @@ std::string hand_over(const std::string& path, const std::string& user) {
   return {};
 }
 
-long current_pid() { return static_cast<long>(::getpid()); }
+long current_pid() {
+  return static_cast<long>(::getpid());
+}
 
 }  // namespace plexd::platform

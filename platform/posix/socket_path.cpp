@@ -28,7 +28,9 @@ std::string parent_of(const std::string& path) {
   return dir.empty() ? std::string(".") : dir;
 }
 
-bool writable_by_others(const struct stat& st) { return (st.st_mode & (S_IWGRP | S_IWOTH)) != 0; }
+bool writable_by_others(const struct stat& st) {
+  return (st.st_mode & (S_IWGRP | S_IWOTH)) != 0;
+}
 
 // Makes the last component of `dir` with 0750 (ancestors with the usual
 // modes). Returns an errno, 0 when it was made or already exists.
@@ -137,8 +139,8 @@ std::string check_socket_owner(const std::string& path) {
   const auto dir = parent_of(path);
   struct stat dst {};
   struct stat gst {};
-  const bool dir_ok = ::lstat(dir.c_str(), &dst) == 0 && S_ISDIR(dst.st_mode) && dst.st_uid == st.st_uid &&
-                      !writable_by_others(dst);
+  const bool dir_ok =
+      ::lstat(dir.c_str(), &dst) == 0 && S_ISDIR(dst.st_mode) && dst.st_uid == st.st_uid && !writable_by_others(dst);
   const bool parent_ok = ::stat(parent_of(dir).c_str(), &gst) == 0 && !writable_by_others(gst);
   if (dir_ok && parent_ok) return {};
   return "unix:" + path + " is owned by uid " + std::to_string(st.st_uid) +
