@@ -93,7 +93,7 @@ TEST_CASE("watchdog pings go on when the daemon has no file descriptor left", "[
   notify_receiver manager(dir.file("notify"));
   // WATCHDOG_USEC = 0.4 s: a ping every 0.2 s. No WATCHDOG_PID: any pid may ping.
   plexd_daemon d(listener_toml("echo", "echo"), "[daemon]\nthreads = 1\n",
-                 {{"NOTIFY_SOCKET", manager.path()}, {"WATCHDOG_USEC", "400000"}}, {prlimit, "--nofile=48:48"});
+                 {{"NOTIFY_SOCKET", manager.path()}, {"WATCHDOG_USEC", "400000"}}, {prlimit, "--nofile=64:64"});
   REQUIRE(d.wait_ready());
   CHECK(manager.count_watchdog(1500ms) >= 3);
   // Use up every descriptor: the kernel's backlog takes the connections the
