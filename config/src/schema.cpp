@@ -205,11 +205,12 @@ std::span<const key_spec<listener_config>> listener_keys() { return listener_tab
 
 std::span<const handler_entry> handlers() {
   // The order matches the handler_options variant, so index() == registry position.
-  static const std::array<handler_entry, 4> registry{{
+  static const std::array<handler_entry, 5> registry{{
       {"echo", echo_table, echo_options{}},
       {"greet", greet_table, greet_options{}},
       {"chat", chat_table, chat_options{}},
       {"discard", {}, discard_options{}},
+      {"forward", forward_keys(), forward_options{}, check_forward},
   }};
   return registry;
 }
@@ -220,6 +221,10 @@ const handler_entry* find_handler(std::string_view name) {
   }
   return nullptr;
 }
+
+void set_duration_key(const field& f, duration& out) { set_duration(f, out); }
+void set_unsigned_key(const field& f, std::size_t& out, std::int64_t lo, std::int64_t hi) { set_int(f, out, lo, hi); }
+int choose_key(const field& f, const std::vector<std::string_view>& allowed) { return choose(f, allowed); }
 
 bool check_type(const field& f, kind expected) {
   auto got = [](const toml::node& n) {
