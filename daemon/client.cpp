@@ -109,6 +109,17 @@ std::string human_bytes(double b) {
   return buf;
 }
 
+// A forward listener's upstreams, indented under it.
+void print_upstreams(const value& list) {
+  if (!list.is_array()) return;
+  for (const auto& u : list.as_array()) {
+    std::printf("  -> %-43s %-10s %7.0f %9.0f %8.0f %11s %11s\n", u["address"].as_string().c_str(),
+                u["state"].as_string().c_str(), u["active"].as_number(), u["connects"].as_number(),
+                u["connect_failures"].as_number(), human_bytes(u["bytes_up"].as_number()).c_str(),
+                human_bytes(u["bytes_down"].as_number()).c_str());
+  }
+}
+
 void print_status_table(const value& s) {
   const auto& lr = s["last_reload"];
   std::printf("plexd %s  pid %.0f  up %.1f s  threads %.0f (%s)\n", s["version"].as_string().c_str(),
@@ -126,6 +137,7 @@ void print_status_table(const value& s) {
                 l["active"].as_number(), l["accepted"].as_number(), l["refused"].as_number(),
                 human_bytes(l["bytes_in"].as_number()).c_str(), human_bytes(l["bytes_out"].as_number()).c_str(),
                 l["errors"].as_number());
+    print_upstreams(l["upstreams"]);
   }
 }
 
