@@ -1,11 +1,23 @@
 // `plexd check`: validate, bind nothing, one line per listener.
 #include <cstdio>
 #include <string>
+#include <variant>
 
 #include "config_source.hpp"
 #include "verbs.hpp"
 
 namespace plexd::daemon {
+
+namespace {
+// The upstreams of a forward listener, under its line.
+void print_forward(const config::forward_options& f) {
+  static constexpr const char* balances[] = {"round_robin", "least_conn", "first"};
+  std::string list;
+  for (const auto& u : f.upstreams) list += (list.empty() ? "" : ", ") + u.to_string();
+  std::printf("    -> %s (balance %s, health_check %lldms)\n", list.c_str(),
+              balances[static_cast<int>(f.balance_mode)], static_cast<long long>(f.health_check.count()));
+}
+}  // namespace
 
 int check_config(const cli_args& args) {
   const auto src = find_config(args.config_file);
@@ -22,6 +34,7 @@ int check_config(const cli_args& args) {
     std::printf("  %-16s %-24s %-8s max_connections=%zu idle_timeout=%lldms max_line=%zu max_output=%zu\n",
                 l.name.c_str(), l.bind.to_string().c_str(), l.handler.c_str(), l.max_connections,
                 static_cast<long long>(l.idle_timeout.count()), l.max_line, l.max_output);
+    if (const auto* f = std::get_if<config::forward_options>(&l.options)) print_forward(*f);
   }
   return 0;
 }

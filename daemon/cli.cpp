@@ -37,7 +37,9 @@ const verb_info verbs[] = {
      "\n"
      "Asks the running daemon (through its control endpoint) for its state: version,\n"
      "uptime, config generation, last reload, and per listener its bind address, handler,\n"
-     "state and counters (active, accepted, refused, bytes in/out, errors).\n"
+     "state and counters (active, accepted, refused, bytes in/out, errors); under a\n"
+     "forward listener, each upstream's state, active, connects, connect failures and\n"
+     "bytes up/down.\n"
      "\n"
      "  --json              one JSON object instead of a table\n"
      "  -c FILE             find the control endpoint in this config\n"
@@ -103,7 +105,7 @@ std::string usage(const std::string& verb) {
       "usage: plexd VERB [OPTIONS]\n"
       "\n"
       "One process, one event loop, many TCP ports: each [[listener]] in the config binds\n"
-      "an address to a handler (echo, greet, chat, discard).\n"
+      "an address to a handler (echo, greet, chat, discard, forward = a TCP proxy).\n"
       "\n"
       "Verbs:\n";
   for (const auto& v : verbs) {

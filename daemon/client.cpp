@@ -163,6 +163,17 @@ std::string human_bytes(double b) {
   return buf;
 }
 
+// A forward listener's upstreams, indented under it.
+void print_upstreams(const value& list) {
+  if (!list.is_array()) return;
+  for (const auto& u : list.as_array()) {
+    std::printf("  -> %-43s %-10s %7.0f %9.0f %8.0f %11s %11s\n", str(u["address"]).c_str(),
+                str(u["state"]).c_str(), u["active"].as_number(), u["connects"].as_number(),
+                u["connect_failures"].as_number(), human_bytes(u["bytes_up"].as_number()).c_str(),
+                human_bytes(u["bytes_down"].as_number()).c_str());
+  }
+}
+
 void print_status_table(const value& s) {
   const auto& lr = s["last_reload"];
   std::printf("plexd %s  pid %.0f  up %.1f s  threads %.0f (%s)\n", str(s["version"]).c_str(), s["pid"].as_number(),
@@ -177,6 +188,7 @@ void print_status_table(const value& s) {
                 str(l["bind"]).c_str(), str(l["handler"]).c_str(), str(l["state"]).c_str(), l["active"].as_number(),
                 l["accepted"].as_number(), l["refused"].as_number(), human_bytes(l["bytes_in"].as_number()).c_str(),
                 human_bytes(l["bytes_out"].as_number()).c_str(), l["errors"].as_number());
+    print_upstreams(l["upstreams"]);
   }
 }
 

@@ -228,22 +228,32 @@ class daemon_runner {
                               {"errors", std::move(list)}};
   }
 
+  static core::json::array upstreams_json(const std::vector<core::upstream_status>& list) {
+    core::json::array out;
+    for (const auto& u : list) {
+      out.push_back(core::json::object{{"address", u.address},
+                                       {"state", u.state},
+                                       {"active", u.active},
+                                       {"connects", u.connects},
+                                       {"connect_failures", u.connect_failures},
+                                       {"bytes_up", u.bytes_up},
+                                       {"bytes_down", u.bytes_down}});
+    }
+    return out;
+  }
+
   core::json::value status_json() const {
     core::json::array listeners;
     for (const auto& l : server_->status()) {
       core::json::object refused_by;
       for (const auto& [k, v] : l.refused_by) refused_by[k] = v;
-      listeners.push_back(core::json::object{{"name", l.name},
-                                             {"bind", l.bind},
-                                             {"handler", l.handler},
-                                             {"state", l.state},
-                                             {"active", l.active},
-                                             {"accepted", l.accepted},
-                                             {"refused", l.refused},
-                                             {"refused_by", std::move(refused_by)},
-                                             {"bytes_in", l.bytes_in},
-                                             {"bytes_out", l.bytes_out},
-                                             {"errors", l.errors}});
+      core::json::object entry{
+          {"name", l.name}, {"bind", l.bind}, {"handler", l.handler}, {"state", l.state},
+          {"active", l.active}, {"accepted", l.accepted}, {"refused", l.refused},
+          {"refused_by", std::move(refused_by)}, {"bytes_in", l.bytes_in}, {"bytes_out", l.bytes_out},
+          {"errors", l.errors}};
+      if (l.handler == "forward") entry["upstreams"] = upstreams_json(l.upstreams);
+      listeners.push_back(std::move(entry));
     }
     const std::chrono::duration<double> up = clock::now() - started_;
     return core::json::object{

@@ -275,7 +275,7 @@ TEST_CASE("listener names - handlers and required keys", "[config]") {
   CHECK(only_error("[[listener]]\nname = \"a\"\nbind = \"*:1\"\nhandler = \"ecko\"") ==
         "4:11: listener[1].handler: unknown handler 'ecko'; did you mean 'echo'?");
   CHECK(only_error("[[listener]]\nname = \"a\"\nbind = \"*:1\"\nhandler = \"http\"") ==
-        "4:11: listener[1].handler: unknown handler 'http' (known: echo, greet, chat, discard)");
+        "4:11: listener[1].handler: unknown handler 'http' (known: echo, greet, chat, discard, forward)");
   // With an unknown handler its options cannot be judged: no second error for them.
   CHECK_THAT(only_error("[[listener]]\nname = \"a\"\nbind = \"*:1\"\nhandler = \"ecko\"\nsuffix = \"!\""),
              Catch::Contains("unknown handler"));

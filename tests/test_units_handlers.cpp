@@ -25,6 +25,13 @@ class fake_connection final : public core::connection {
   std::size_t queued() const override { return 0; }
   void pause_reading() override { paused = true; }
   void resume_reading() override { paused = false; }
+  void attach(std::unique_ptr<core::connection_state> state) override { state_ = std::move(state); }
+  core::connection_state* attached() const override { return state_.get(); }
+  void retain() override {}
+  void release() override {}
+  void shutdown_send() override {}
+  void close_now(core::close_kind /*how*/) override { closed = true; }
+  void close_within(std::chrono::milliseconds /*after*/) override {}
 
   std::string sent;
   bool closed = false;
@@ -33,6 +40,7 @@ class fake_connection final : public core::connection {
  private:
   std::string peer_;
   std::string listener_ = "test";
+  std::unique_ptr<core::connection_state> state_;
 };
 
 std::shared_ptr<core::handler> make(config::handler_options options) {

@@ -106,6 +106,39 @@ name = "discard"
 bind = "127.0.0.1:8009"
 # discard: reads and drops everything; it has no options.
 handler = "discard"
+
+# A TCP proxy (handler "forward"): each connection is joined to one upstream
+# and bytes flow both ways until both sides are done. Not part of the default:
+# to use it, remove one leading '#' from each line of this block. Every option
+# but upstreams is shown at its default.
+#[[listener]]
+#name = "proxy"
+#bind = "127.0.0.1:8080"
+#handler = "forward"
+## Required, at least one: "HOST:PORT" or "[V6]:PORT"; host names are resolved
+## at connect time, without blocking.
+#upstreams = ["127.0.0.1:8081", "backend.example:80", "[::1]:8082"]
+## round_robin | least_conn | first (the first healthy one in list order = failover).
+#balance = "round_robin"
+## Per connect attempt; a failed attempt moves on to the next healthy upstream,
+## at most once per upstream. When none answers the client is closed (an error).
+#connect_timeout = "5s"
+## Passive health: max_fails failed connects within fail_timeout skip an upstream
+## for fail_timeout (0 = never skip).
+#max_fails = 1
+#fail_timeout = "10s"
+## Active health: a TCP connect to each upstream this often ("0" = off); down
+## after health_fall failures in a row, up again after health_rise successes.
+#health_check = "0"
+#health_rise = 2
+#health_fall = 2
+## "" | "v1" | "v2": send a PROXY protocol header with the client's address first.
+#proxy_protocol = ""
+## After one side has half-closed, how long the other may keep sending.
+#fin_timeout = "30s"
+## Bytes held per direction (at most max_output); a full buffer stops reading
+## from the sending side until the receiving side drains it.
+#buffer = 65536
 )toml";
 
 }  // namespace

@@ -126,6 +126,7 @@ listener_marks load_listener(const toml::table& table, const std::string& path, 
       errors.add(table.source().begin, path + "." + std::string(required),
                  "missing required key '" + std::string(required) + "'");
   }
+  if (handler != nullptr && handler->check != nullptr) handler->check(table, path, out, errors);
   if (const auto* burst = table.get("burst"); burst != nullptr && !table.contains("rate"))
     errors.add(burst->source().begin, path + ".burst", "burst is only valid together with rate");
   else if (out.rate.per_second > 0 && out.rate.burst == 0)

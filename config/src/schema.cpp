@@ -226,32 +226,43 @@ std::span<const key_spec<listener_config>> listener_keys() {
 }
 
 namespace {
-// The option keys of each handler. The primary template is declared only:
-// a handler added to handler_options without a row here fails to compile.
+// One row per handler: its option keys and the checks no single key can
+// make. The primary template is declared only: a handler added to
+// handler_options without a row here fails to compile.
 template <class Options>
-struct option_keys;
+struct handler_row;
 template <>
-struct option_keys<echo_options> {
-  static constexpr std::span<const key_spec<handler_options>> keys = echo_table;
+struct handler_row<echo_options> {
+  static std::span<const key_spec<handler_options>> keys() { return echo_table; }
+  static constexpr auto check = nullptr;
 };
 template <>
-struct option_keys<greet_options> {
-  static constexpr std::span<const key_spec<handler_options>> keys = greet_table;
+struct handler_row<greet_options> {
+  static std::span<const key_spec<handler_options>> keys() { return greet_table; }
+  static constexpr auto check = nullptr;
 };
 template <>
-struct option_keys<chat_options> {
-  static constexpr std::span<const key_spec<handler_options>> keys = chat_table;
+struct handler_row<chat_options> {
+  static std::span<const key_spec<handler_options>> keys() { return chat_table; }
+  static constexpr auto check = nullptr;
 };
 template <>
-struct option_keys<discard_options> {
-  static constexpr std::span<const key_spec<handler_options>> keys = {};
+struct handler_row<discard_options> {
+  static std::span<const key_spec<handler_options>> keys() { return {}; }
+  static constexpr auto check = nullptr;
+};
+template <>
+struct handler_row<forward_options> {
+  static std::span<const key_spec<handler_options>> keys() { return forward_keys(); }
+  static constexpr auto check = check_forward;
 };
 
 template <std::size_t... I>
 std::array<handler_entry, sizeof...(I)> make_registry(std::index_sequence<I...> /*alternatives*/) {
   return {{handler_entry{std::variant_alternative_t<I, handler_options>::name,
-                         option_keys<std::variant_alternative_t<I, handler_options>>::keys,
-                         handler_options{std::in_place_index<I>}}...}};
+                         handler_row<std::variant_alternative_t<I, handler_options>>::keys(),
+                         handler_options{std::in_place_index<I>},
+                         handler_row<std::variant_alternative_t<I, handler_options>>::check}...}};
 }
 }  // namespace
 
@@ -267,6 +278,10 @@ const handler_entry* find_handler(std::string_view name) {
   }
   return nullptr;
 }
+
+void set_duration_key(const field& f, duration& out) { set_duration(f, out); }
+void set_unsigned_key(const field& f, std::size_t& out, std::int64_t lo, std::int64_t hi) { set_int(f, out, lo, hi); }
+int choose_key(const field& f, const std::vector<std::string_view>& allowed) { return choose(f, allowed); }
 
 bool check_type(const field& f, kind expected) {
   auto got = [](const toml::node& n) {

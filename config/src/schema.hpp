@@ -62,6 +62,9 @@ struct handler_entry {
   std::string_view name;
   std::span<const key_spec<handler_options>> keys;
   handler_options defaults;
+  /// What no single key can check (required keys, keys that depend on
+  /// each other), run once the whole listener table is applied.
+  void (*check)(const toml::table&, const std::string& path, listener_config&, reporter&) = nullptr;
 };
 
 std::span<const key_spec<daemon_config>> daemon_keys();
@@ -70,6 +73,15 @@ std::span<const key_spec<metrics_config>> metrics_keys();
 std::span<const key_spec<listener_config>> listener_keys();
 std::span<const handler_entry> handlers();
 const handler_entry* find_handler(std::string_view name);
+
+// The value setters of schema.cpp, shared with the handler tables kept in
+// their own files (forward_keys.cpp).
+void set_duration_key(const field& f, duration& out);
+void set_unsigned_key(const field& f, std::size_t& out, std::int64_t lo, std::int64_t hi);
+int choose_key(const field& f, const std::vector<std::string_view>& allowed);
+
+std::span<const key_spec<handler_options>> forward_keys();
+void check_forward(const toml::table& table, const std::string& path, listener_config& out, reporter& errors);
 
 /// Reports "expected an integer, got a string" and returns false on a mismatch.
 bool check_type(const field& f, kind expected);

@@ -22,6 +22,7 @@ std::shared_ptr<handler> make_handler(const config::listener_config& cfg, const 
                         [&](const config::greet_options& o) { return make_greet(o, env); },
                         [&](const config::chat_options& o) { return make_chat(o, env); },
                         [&](const config::discard_options& o) { return make_discard(o, env); },
+                        [&](const config::forward_options&) { return make_forward(cfg, env); },
                     },
                     cfg.options);
 }

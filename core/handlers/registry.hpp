@@ -11,5 +11,6 @@ std::shared_ptr<handler> make_echo(const config::echo_options&, const handler_en
 std::shared_ptr<handler> make_greet(const config::greet_options&, const handler_env&);
 std::shared_ptr<handler> make_chat(const config::chat_options&, const handler_env&);
 std::shared_ptr<handler> make_discard(const config::discard_options&, const handler_env&);
+std::shared_ptr<handler> make_forward(const config::listener_config&, const handler_env&);
 
 }  // namespace plexd::core

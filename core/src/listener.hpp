@@ -43,6 +43,7 @@ class listener : public std::enable_shared_from_this<listener> {
   std::string bound_address() const { return bound_; }
   std::string state() const;
   handler& get_handler() { return *handler_; }
+  const handler& get_handler() const { return *handler_; }
   listener_stats& stats() { return stats_; }
   const listener_stats& stats() const { return stats_; }
 

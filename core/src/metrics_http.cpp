@@ -72,6 +72,44 @@ class metrics_session : public std::enable_shared_from_this<metrics_session> {
 };
 }  // namespace
 
+namespace {
+// Forward listeners: the same counters as status, one series per upstream.
+void upstream_metrics(std::string& out, const std::vector<listener_status>& listeners) {
+  struct counter {
+    const char* name;
+    const char* type;
+    const char* help;
+    double (*get)(const upstream_status&);
+  };
+  static const counter counters[] = {
+      {"plexd_upstream_up", "gauge", "1 if the upstream is up.",
+       [](const upstream_status& u) { return u.state == "up" ? 1.0 : 0.0; }},
+      {"plexd_upstream_active", "gauge", "Proxied connections open to the upstream.",
+       [](const upstream_status& u) { return static_cast<double>(u.active); }},
+      {"plexd_upstream_connects_total", "counter", "Connections established to the upstream.",
+       [](const upstream_status& u) { return static_cast<double>(u.connects); }},
+      {"plexd_upstream_connect_failures_total", "counter", "Connect attempts to the upstream that failed.",
+       [](const upstream_status& u) { return static_cast<double>(u.connect_failures); }},
+      {"plexd_upstream_bytes_up_total", "counter", "Bytes sent to the upstream.",
+       [](const upstream_status& u) { return static_cast<double>(u.bytes_up); }},
+      {"plexd_upstream_bytes_down_total", "counter", "Bytes received from the upstream.",
+       [](const upstream_status& u) { return static_cast<double>(u.bytes_down); }},
+  };
+  bool any = false;
+  for (const auto& l : listeners) any = any || !l.upstreams.empty();
+  if (!any) return;
+  for (const auto& c : counters) {
+    family(out, c.name, c.type, c.help);
+    for (const auto& l : listeners) {
+      for (const auto& u : l.upstreams) {
+        sample(out, c.name, "listener=\"" + label_value(l.name) + "\",upstream=\"" + label_value(u.address) + "\"",
+               c.get(u));
+      }
+    }
+  }
+}
+}  // namespace
+
 std::string metrics_text(const std::vector<listener_status>& listeners, const daemon_gauges& gauges) {
   std::string out;
   family(out, "plexd_uptime_seconds", "gauge", "Seconds since the daemon started.");
@@ -112,6 +150,7 @@ std::string metrics_text(const std::vector<listener_status>& listeners, const da
              "listener=\"" + label_value(l.name) + "\",reason=\"" + reason + "\"", static_cast<double>(n));
     }
   }
+  upstream_metrics(out, listeners);
   return out;
 }
 

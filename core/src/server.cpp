@@ -23,6 +23,7 @@ server::server(unsigned threads) : ctx_(std::make_unique<loop_context>()) {
   threads = std::max(1U, threads);
   for (unsigned i = 0; i < threads; ++i) ctx_->workers.push_back(std::make_unique<worker>(i));
   ctx_->env.worker_count = threads;
+  ctx_->env.main_io = &ctx_->main_worker().io();
   ctx_->env.post = [ctx = ctx_.get()](unsigned w, std::function<void()> fn) {
     asio::post(ctx->workers[w]->io(), std::move(fn));
   };
@@ -135,6 +136,7 @@ std::string server::apply_step(const listener_step& step, std::chrono::milliseco
 
 void server::remove_listener(const std::shared_ptr<listener>& l, std::chrono::milliseconds grace) {
   l->stop_accepting("draining");
+  l->get_handler().retire();
   draining_.push_back(l);
   for (auto& w : ctx_->workers) {
     asio::post(w->io(), [wk = w.get(), l, grace] {
@@ -166,6 +168,8 @@ void server::stop(std::chrono::milliseconds grace) {
   stopping_ = true;
   for (auto& [name, l] : listeners_) l->stop_accepting("stopped");
   for (auto& l : draining_) l->stop_accepting("stopped");
+  // Background work (health checks) would keep the main loop running.
+  for (auto& [name, l] : listeners_) l->get_handler().retire();
   const auto ticks = ticks_for(grace);
   for (auto& w : ctx_->workers) {
     asio::post(w->io(), [wk = w.get(), ticks] {
@@ -205,6 +209,7 @@ std::vector<listener_status> server::status() const {
     st.bytes_in = s.bytes_in.load();
     st.bytes_out = s.bytes_out.load();
     st.errors = s.errors.load();
+    st.upstreams = l.get_handler().upstreams();
     out.push_back(std::move(st));
   };
   for (const auto& name : order_) {

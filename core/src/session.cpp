@@ -55,6 +55,9 @@ const char* session::reason_text(reason r) {
     case reason::idle: return "idle timeout";
     case reason::grace: return "closed at the grace deadline";
     case reason::linger: return "closed (peer did not close in time)";
+    case reason::upstream_reset: return "reset (the upstream reset)";
+    case reason::upstream_failed: return "closed (no upstream answered)";
+    case reason::fin_timeout: return "closed (half-closed longer than fin_timeout)";
   }
   return "closed";
 }
@@ -94,7 +97,7 @@ void session::pause_reading() { paused_ = true; }
 void session::resume_reading() {
   if (!paused_) return;
   paused_ = false;
-  if (state_ == state::open) wait_readable();
+  if (state_ == state::open && !peer_eof_) wait_readable();
 }
 
 void session::wait_readable() {
@@ -122,6 +125,8 @@ void session::on_readable(const asio::error_code& ec) {
         finish();
         return;
       }
+      // A proxied stream keeps the other direction flowing after a FIN.
+      if (state_ == state::open && listener_->get_handler().on_eof(*this) == handler::eof_action::keep_open) return;
       close_after_flush();  // the client is done: send what is queued, then close
       return;
     }
@@ -274,6 +279,11 @@ void session::close_after_flush() {
 }
 
 void session::after_flush() {
+  if (fin_pending_ && state_ == state::open) {
+    fin_pending_ = false;
+    asio::error_code ec;
+    socket_.shutdown(asio::socket_base::shutdown_send, ec);
+  }
   if (state_ != state::closing) return;
   if (peer_eof_) {
     finish();
@@ -304,7 +314,7 @@ void session::on_tick(std::uint32_t now) {
       begin_drain(now + linger_ticks);
       return;
     }
-    close_reason_ = state_ == state::lingering ? reason::linger : reason::grace;
+    close_reason_ = state_ == state::lingering ? reason::linger : deadline_is_fin_ ? reason::fin_timeout : reason::grace;
     finish();
     return;
   }
@@ -319,7 +329,7 @@ void session::on_tick(std::uint32_t now) {
 
 void session::begin_drain(std::uint32_t deadline) {
   if (finished_) return;
-  if (state_ == state::open) {
+  if (state_ == state::open && listener_->get_handler().on_drain() == handler::drain_mode::goodbye) {
     listener_->get_handler().on_stop(*this);
     close_after_flush();
   }
@@ -330,6 +340,35 @@ void session::drain_at(std::uint32_t deadline) {
   if (finished_ || state_ != state::open) return;
   drain_at_deadline_ = true;
   set_deadline(deadline);
+}
+
+// Second-stream support: the forward handler's upstream side drives these.
+void session::release() {
+  if (--refs_ == 0) delete this;
+}
+
+void session::shutdown_send() {
+  if (state_ != state::open) return;
+  fin_pending_ = true;
+  if (!in_batch_ && !writing_ && queued() == 0) after_flush();
+}
+
+void session::close_now(close_kind how) {
+  if (how == close_kind::reset) {
+    asio::error_code ignored;
+    socket_.set_option(asio::socket_base::linger(true, 0), ignored);
+    fail(reason::upstream_reset, false);
+  } else {
+    fail(reason::upstream_failed, true);
+  }
+}
+
+void session::close_within(std::chrono::milliseconds after) {
+  if (finished_) return;
+  const auto t = worker::tick_period.count();
+  const auto ticks = static_cast<std::uint32_t>((after.count() + t - 1) / t);
+  if (deadline_ == 0 || this_worker().now_tick() + ticks < deadline_) deadline_is_fin_ = true;
+  set_deadline(this_worker().now_tick() + ticks);
 }
 
 void session::fail(reason why, bool as_error) {

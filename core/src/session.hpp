@@ -47,6 +47,14 @@ class session final : public connection {
   std::size_t queued() const override { return buf_ ? buf_->out.size() - buf_->out_off : 0; }
   void pause_reading() override;
   void resume_reading() override;
+  // Second-stream support (forward).
+  void attach(std::unique_ptr<connection_state> ext) override { state_ext_ = std::move(ext); }
+  connection_state* attached() const override { return state_ext_.get(); }
+  void retain() override { ++refs_; }
+  void release() override;
+  void shutdown_send() override;
+  void close_now(close_kind how) override;
+  void close_within(std::chrono::milliseconds after) override;
 
   /// Called by the worker's sweep: idle timeout and deadlines.
   void on_tick(std::uint32_t now);
@@ -69,7 +77,8 @@ class session final : public connection {
   enum class state : std::uint8_t { open, closing, lingering, closed };
   /// Why a session ended, for the close log (a byte, not a pointer).
   enum class reason : std::uint8_t {
-    peer_closed, reset, read_error, write_error, wait_failed, max_line, max_output, idle, grace, linger
+    peer_closed, reset, read_error, write_error, wait_failed, max_line, max_output, idle, grace, linger,
+    upstream_reset, upstream_failed, fin_timeout
   };
   static const char* reason_text(reason r);
 
@@ -103,6 +112,7 @@ class session final : public connection {
   socket_type socket_;
   std::string peer_;
   std::unique_ptr<buffers> buf_;
+  std::unique_ptr<connection_state> state_ext_;  // a handler's per-connection state, if any
   std::uint64_t bytes_in_ = 0;
   std::uint64_t bytes_out_ = 0;
   std::uint32_t opened_ms_ = 0;  // worker::now_ms() at start; 4 bytes, wraps after 49 days
@@ -119,6 +129,8 @@ class session final : public connection {
   bool finished_ : 1 = false;
   bool close_is_error_ : 1 = false;
   bool paused_ : 1 = false;
+  bool fin_pending_ : 1 = false;  // shutdown_send() waits for the queue to drain
+  bool deadline_is_fin_ : 1 = false;
 };
 
 }  // namespace plexd::core

@@ -50,8 +50,35 @@ struct discard_options {
   bool operator==(const discard_options&) const = default;
 };
 
+enum class balance { round_robin, least_conn, first };
+enum class proxy_header { none, v1, v2 };
+
+/// One upstream of a forward listener, as written ("HOST:PORT", "[V6]:PORT").
+struct upstream_address {
+  std::string host;  // an IP literal or a host name resolved at connect time
+  std::uint16_t port = 0;
+  bool operator==(const upstream_address&) const = default;
+  std::string to_string() const;
+};
+
+struct forward_options {
+  static constexpr std::string_view name = "forward";
+  std::vector<upstream_address> upstreams;
+  balance balance_mode = balance::round_robin;
+  duration connect_timeout{5000};
+  unsigned max_fails = 1;
+  duration fail_timeout{10000};
+  duration health_check{0};  // 0 = no active checks
+  unsigned health_rise = 2;
+  unsigned health_fall = 2;
+  proxy_header proxy_protocol = proxy_header::none;
+  duration fin_timeout{30000};
+  std::size_t buffer = 65536;
+  bool operator==(const forward_options&) const = default;
+};
+
 /// One alternative per handler; the index is the handler kind.
-using handler_options = std::variant<echo_options, greet_options, chat_options, discard_options>;
+using handler_options = std::variant<echo_options, greet_options, chat_options, discard_options, forward_options>;
 
 /// The registry name of the handler whose options `o` holds.
 inline std::string_view handler_name(const handler_options& o) {

@@ -3,16 +3,37 @@
 // (the request_handler/connection split of Asio's http/server example).
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <asio/ip/tcp.hpp>
 
 #include "plexd/config/config.hpp"
+#include "plexd/core/metrics.hpp"
 
 namespace plexd::core {
+
+/// State a handler keeps per connection (the forward handler's upstream
+/// side); owned by the connection and destroyed with it.
+class connection_state {
+ public:
+  connection_state() = default;
+  virtual ~connection_state() = default;
+  connection_state(const connection_state&) = delete;
+  connection_state& operator=(const connection_state&) = delete;
+  connection_state(connection_state&&) = delete;
+  connection_state& operator=(connection_state&&) = delete;
+};
+
+/// How close_now() ends a connection.
+enum class close_kind : std::uint8_t {
+  reset,  // SO_LINGER 0: the client sees a reset (its peer reset first)
+  error   // a plain close, counted in the listener's errors
+};
 
 /// What a handler sees of one client connection.
 class connection {
@@ -40,6 +61,21 @@ class connection {
   virtual void pause_reading() = 0;
   virtual void resume_reading() = 0;
 
+  // For handlers that join the client to a second stream (forward).
+  /// Attaches per-connection state; the connection owns it from then on.
+  virtual void attach(std::unique_ptr<connection_state> state) = 0;
+  virtual connection_state* attached() const = 0;
+  /// Keeps the connection object alive while an operation outside it is
+  /// pending (every retain() is matched by one release()).
+  virtual void retain() = 0;
+  virtual void release() = 0;
+  /// Sends a FIN once queued output is out; the client may keep sending.
+  virtual void shutdown_send() = 0;
+  /// Ends the connection at once (see close_kind).
+  virtual void close_now(close_kind how) = 0;
+  /// Ends the connection `after` from now unless it ends earlier.
+  virtual void close_within(std::chrono::milliseconds after) = 0;
+
  protected:
   ~connection() = default;
 };
@@ -47,6 +83,8 @@ class connection {
 /// Runs a function on another event-loop thread (chat fan-out across threads).
 struct handler_env {
   unsigned worker_count = 1;
+  /// The main loop, for a handler's background work (health checks).
+  asio::io_context* main_io = nullptr;
   std::function<void(unsigned worker, std::function<void()>)> post;
 };
 
@@ -72,6 +110,19 @@ class handler {
   virtual void on_stop(connection&) {}
   /// Reload: new options of the same handler kind, applied from now on.
   virtual void update(const config::handler_options& options) = 0;
+
+  /// What to do when the client half-closes (EOF).
+  enum class eof_action : std::uint8_t { close, keep_open };
+  virtual eof_action on_eof(connection&) { return eof_action::close; }
+  /// How a stop treats this handler's connections: `goodbye` calls
+  /// on_stop() and closes once flushed; `finish` lets them run to their
+  /// end (proxied streams) until the grace deadline.
+  enum class drain_mode : std::uint8_t { goodbye, finish };
+  virtual drain_mode on_drain() const { return drain_mode::goodbye; }
+  /// The listener stops for good: end background work (health checks).
+  virtual void retire() {}
+  /// Per-upstream counters for status (forward only).
+  virtual std::vector<upstream_status> upstreams() const { return {}; }
 };
 
 /// Builds the handler for a listener from its options (the registry).

@@ -5,6 +5,7 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace plexd::core {
@@ -34,6 +35,17 @@ struct listener_stats {
     refused.fetch_add(1, std::memory_order_relaxed);
     refused_by[static_cast<std::size_t>(r)].fetch_add(1, std::memory_order_relaxed);
   }
+};
+
+/// One upstream of a forward listener, as status reports it.
+struct upstream_status {
+  std::string address;
+  std::string state;  // "up" | "down"
+  std::int64_t active = 0;
+  std::uint64_t connects = 0;
+  std::uint64_t connect_failures = 0;
+  std::uint64_t bytes_up = 0;
+  std::uint64_t bytes_down = 0;
 };
 
 }  // namespace plexd::core

@@ -14,6 +14,7 @@
 #include <asio/io_context.hpp>
 
 #include "plexd/config/config.hpp"
+#include "plexd/core/metrics.hpp"
 
 namespace plexd::core {
 
@@ -29,6 +30,7 @@ struct listener_status {
   std::uint64_t bytes_in = 0;
   std::uint64_t bytes_out = 0;
   std::uint64_t errors = 0;
+  std::vector<upstream_status> upstreams;  // forward listeners only
 };
 
 class listener;

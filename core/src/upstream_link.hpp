@@ -1,0 +1,85 @@
+// The upstream half of a proxied pair: its socket on the client's own
+// event loop, the connect (resolve, timeout, retry on the next upstream),
+// and the bytes both ways. Client-bound bytes go through the connection
+// (its output queue is that direction's only buffer); upstream-bound bytes
+// are written straight from the thread's read buffer and only what the
+// upstream refuses is kept. Either buffer reaching `buffer` bytes stops
+// reading the side that fills it. Nothing is held while the pair is idle.
+#pragma once
+
+#include <asio/ip/tcp.hpp>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "plexd/core/handler.hpp"
+#include "upstream_pool.hpp"
+
+namespace plexd::core {
+
+class upstream_link final : public connection_state {
+ public:
+  using socket_type = asio::basic_stream_socket<asio::ip::tcp, asio::io_context::executor_type>;
+
+  /// Must be created on the client's event-loop thread.
+  upstream_link(connection& client, std::shared_ptr<const upstream_pool> pool);
+  ~upstream_link() override;
+  upstream_link(const upstream_link&) = delete;
+  upstream_link& operator=(const upstream_link&) = delete;
+  upstream_link(upstream_link&&) = delete;
+  upstream_link& operator=(upstream_link&&) = delete;
+
+  /// Connects to the first upstream the balance rule picks.
+  void start();
+  // Events of the client side, relayed by the forward handler.
+  void from_client(std::string_view data);
+  void client_eof();
+  void client_drained();
+  void client_closed();
+
+ private:
+  enum class phase : std::uint8_t { connecting, open, closed };
+  struct connect_state;
+  struct pending {
+    std::string data;
+    std::size_t offset = 0;
+    std::size_t size() const { return data.size() - offset; }
+  };
+  class hold;
+
+  void try_next();
+  void attempt(std::uint32_t number);
+  void on_connected(std::uint32_t number, const asio::error_code& ec);
+  void give_up();
+  void connected();
+  void wait_readable();
+  void on_readable(const asio::error_code& ec);
+  void flush();
+  void wait_writable();
+  bool write_some(std::string_view data, std::size_t& written);
+  void queue(std::string_view data);
+  void send_fin_if_due();
+  void finish_if_done();
+  void upstream_failed();
+  void close_socket();
+
+  connection& client_;
+  socket_type socket_;
+  std::shared_ptr<const upstream_pool> pool_;
+  std::shared_ptr<upstream> target_;
+  std::unique_ptr<connect_state> connecting_;  // only while connecting
+  std::unique_ptr<pending> out_;               // only while the upstream refuses bytes
+  std::uint32_t header_left_ = 0;              // PROXY header bytes in out_ (not client payload)
+  phase phase_ = phase::connecting;
+  bool reading_ : 1 = false;
+  bool writing_ : 1 = false;
+  bool read_paused_ : 1 = false;  // the client's queue is full
+  bool client_eof_ : 1 = false;
+  bool upstream_eof_ : 1 = false;
+  bool fin_sent_ : 1 = false;
+  bool counted_ : 1 = false;  // counted in target_->active
+};
+
+}  // namespace plexd::core

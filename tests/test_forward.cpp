@@ -1,0 +1,251 @@
+// The forward handler end to end: the real binary between a test client
+// and real upstream servers on 127.0.0.1. Streams, half-close, balancing.
+#include <catch2/catch.hpp>
+
+#include <map>
+#include <set>
+#include <thread>
+
+#include "harness.hpp"
+#include "test_forward_upstream.hpp"
+
+using namespace plexd::test;
+using json = plexd::core::json::value;
+
+namespace {
+
+std::string forward_toml(const std::vector<std::string>& upstreams, const std::string& extra = "",
+                         const std::string& name = "fwd") {
+  std::string list;
+  for (const auto& u : upstreams) list += (list.empty() ? "\"" : ", \"") + u + "\"";
+  return listener_toml(name, "forward", "upstreams = [" + list + "]\n" + extra);
+}
+
+json listener_of(plexd_daemon& d, const std::string& name = "fwd") {
+  const auto status = status_json(d);  // the range below must not outlive it
+  for (const auto& l : status["listeners"].as_array()) {
+    if (l["name"].as_string() == name) return l;
+  }
+  return {};
+}
+
+json upstream_of(plexd_daemon& d, const std::string& address, const std::string& name = "fwd") {
+  const auto listener = listener_of(d, name);
+  for (const auto& u : listener["upstreams"].as_array()) {
+    if (u["address"].as_string() == address) return u;
+  }
+  return {};
+}
+
+// The greeting line of whichever upstream this connection reached.
+std::string reached(plexd_daemon& d, client& c) {
+  REQUIRE(c.connect(d.port("fwd")));
+  return c.read_line().value_or("(nothing)");
+}
+
+}  // namespace
+
+TEST_CASE("forward carries MiB-sized binary data byte-exact both ways", "[forward]") {
+  const auto up_data = binary_pattern(std::size_t{3} << 20, 1);
+  const auto down_data = binary_pattern(std::size_t{3} << 20, 2);
+  upstream_server sink(upstream_server::mode::record);
+  upstream_server source(upstream_server::mode::source, "", down_data);
+  plexd_daemon d(forward_toml({sink.address()}) + forward_toml({source.address()}, "", "down"));
+  REQUIRE(d.wait_ready());
+
+  client up;
+  REQUIRE(up.connect(d.port("fwd")));
+  up.send(up_data);  // one write of 3 MiB: the largest single write there is
+  up.shutdown_send();
+  CHECK(up.read_line(20s) == "bytes=" + std::to_string(up_data.size()));
+  CHECK(up.wait_closed());
+  CHECK(sink.received(0) == up_data);
+
+  client down;
+  REQUIRE(down.connect(d.port("down")));
+  bool closed = false;
+  const auto got = down.read_until_closed(20s, &closed);
+  CHECK(closed);
+  CHECK(got.size() == down_data.size());
+  CHECK(got == down_data);
+}
+
+TEST_CASE("forward echoes through while both directions are busy at once", "[forward]") {
+  upstream_server echo(upstream_server::mode::echo);
+  plexd_daemon d(forward_toml({echo.address()}, "buffer = 4096"));
+  REQUIRE(d.wait_ready());
+  client c;
+  REQUIRE(c.connect(d.port("fwd")));
+  const auto data = binary_pattern(std::size_t{2} << 20, 3);
+  // A small buffer and a sender that never waits for the echo: write what
+  // the socket takes, read what arrives, on one non-blocking socket.
+  auto& sock = c.socket();
+  sock.non_blocking(true);
+  std::string got;
+  std::size_t sent = 0;
+  std::vector<char> buf(65536);
+  const auto end = std::chrono::steady_clock::now() + 30s;
+  while (got.size() < data.size() && std::chrono::steady_clock::now() < end) {
+    asio::error_code ec;
+    if (sent < data.size()) sent += sock.write_some(asio::buffer(data.data() + sent, data.size() - sent), ec);
+    const auto n = sock.read_some(asio::buffer(buf), ec);
+    got.append(buf.data(), n);
+    if (ec && ec != asio::error::would_block && ec != asio::error::try_again) break;
+    if (n == 0) std::this_thread::sleep_for(1ms);
+  }
+  CHECK(sent == data.size());
+  CHECK(got.size() == data.size());
+  CHECK(got == data);
+}
+
+TEST_CASE("forward half-close: the client's FIN is passed on and the reply still arrives", "[forward]") {
+  upstream_server sink(upstream_server::mode::record);
+  plexd_daemon d(forward_toml({sink.address()}));
+  REQUIRE(d.wait_ready());
+  client c;
+  REQUIRE(c.connect(d.port("fwd")));
+  c.send("hello");
+  c.shutdown_send();
+  CHECK(c.read_line() == "bytes=5");  // written by the upstream after it saw our FIN
+  CHECK(upstream_server::wait_for([&] { return sink.saw_eof(0); }));
+  CHECK(c.wait_closed());
+  CHECK(upstream_of(d, sink.address())["active"].as_number() == 0);
+  CHECK(listener_of(d)["errors"].as_number() == 0);
+}
+
+TEST_CASE("forward half-close: the upstream's FIN is passed on and the client may keep sending", "[forward]") {
+  upstream_server source(upstream_server::mode::source, "", "first\n");
+  plexd_daemon d(forward_toml({source.address()}));
+  REQUIRE(d.wait_ready());
+  client c;
+  REQUIRE(c.connect(d.port("fwd")));
+  CHECK(c.read_line() == "first");
+  bool closed = false;
+  CHECK(c.read_until_closed(5s, &closed).empty());
+  CHECK(closed);  // the FIN arrived, not a reset
+  c.send("after the FIN\n");
+  CHECK(upstream_server::wait_for([&] { return source.received(0) == "after the FIN\n"; }));
+  c.shutdown_send();
+  CHECK(upstream_server::wait_for([&] { return source.saw_eof(0); }));
+}
+
+TEST_CASE("forward half-close: fin_timeout ends a pair whose other side never finishes", "[forward]") {
+  upstream_server silent(upstream_server::mode::silent);
+  plexd_daemon d(forward_toml({silent.address()}, "fin_timeout = \"300ms\""), "[daemon]\nlog_level = \"debug\"\n");
+  REQUIRE(d.wait_ready());
+  client c;
+  REQUIRE(c.connect(d.port("fwd")));
+  REQUIRE(upstream_server::wait_for([&] { return silent.accepted() == 1; }));
+  c.shutdown_send();  // passed on; the upstream never answers nor closes
+  CHECK_FALSE(c.wait_closed(100ms));
+  CHECK(c.wait_closed(5s));
+  CHECK(d.wait_log("half-closed longer than fin_timeout"));
+}
+
+TEST_CASE("forward round robin spreads connections evenly and in turn", "[forward]") {
+  upstream_server a(upstream_server::mode::echo, "a\n"), b(upstream_server::mode::echo, "b\n"),
+      c(upstream_server::mode::echo, "c\n");
+  plexd_daemon d(forward_toml({a.address(), b.address(), c.address()}));
+  REQUIRE(d.wait_ready());
+  std::vector<std::string> order;
+  std::vector<std::unique_ptr<client>> held;
+  for (int i = 0; i < 9; ++i) {
+    held.push_back(std::make_unique<client>());
+    order.push_back(reached(d, *held.back()));
+  }
+  std::map<std::string, int> count;
+  for (const auto& o : order) ++count[o];
+  CHECK(count == std::map<std::string, int>{{"a", 3}, {"b", 3}, {"c", 3}});
+  for (std::size_t i = 3; i < order.size(); ++i) CHECK(order[i] == order[i - 3]);  // strictly in turn
+}
+
+TEST_CASE("forward least_conn sends a new connection to the least busy upstream", "[forward]") {
+  upstream_server a(upstream_server::mode::echo, "a\n"), b(upstream_server::mode::echo, "b\n");
+  plexd_daemon d(forward_toml({a.address(), b.address()}, "balance = \"least_conn\""));
+  REQUIRE(d.wait_ready());
+  std::map<std::string, std::unique_ptr<client>> by;
+  for (int i = 0; i < 2; ++i) {
+    auto c = std::make_unique<client>();
+    const auto name = reached(d, *c);
+    by[name] = std::move(c);
+  }
+  REQUIRE(by.size() == 2);  // one each
+  by["b"]->close();
+  REQUIRE(upstream_server::wait_for([&] { return upstream_of(d, b.address())["active"].as_number() == 0; }));
+  client next;
+  CHECK(reached(d, next) == "b");
+  client tie1, tie2;
+  std::set<std::string> ties{reached(d, tie1), reached(d, tie2)};
+  CHECK(ties == std::set<std::string>{"a", "b"});  // 2 each after these
+}
+
+TEST_CASE("forward first = failover: dead upstreams are skipped, the first live one takes all", "[forward]") {
+  upstream_server b(upstream_server::mode::echo, "b\n");
+  const auto a_port = dead_port();
+  const auto a_address = "127.0.0.1:" + std::to_string(a_port);
+  const auto dead = "127.0.0.1:" + std::to_string(dead_port());
+  plexd_daemon d(forward_toml({dead, a_address, b.address()}, "balance = \"first\""));
+  REQUIRE(d.wait_ready());
+  // Started after the daemon, so the daemon does not inherit its listening socket.
+  auto a = std::make_unique<upstream_server>(upstream_server::mode::echo, "a\n", "", a_port);
+  for (int i = 0; i < 3; ++i) {
+    client c;
+    CHECK(reached(d, c) == "a");
+  }
+  // max_fails = 1: one failure marks it down for fail_timeout, so it was tried once.
+  CHECK(upstream_of(d, dead)["connect_failures"].as_number() == 1);
+  CHECK(upstream_of(d, dead)["state"].as_string() == "down");
+  CHECK(d.wait_log("upstream " + dead + " is down"));
+  a.reset();  // the first live upstream goes away: the next one takes over
+  client c;
+  CHECK(reached(d, c) == "b");
+  CHECK(upstream_of(d, a_address)["connect_failures"].as_number() == 1);
+  CHECK(upstream_of(d, b.address())["connects"].as_number() == 1);
+  CHECK(listener_of(d)["errors"].as_number() == 0);
+}
+
+TEST_CASE("forward connect_timeout moves on to the next upstream", "[forward]") {
+  upstream_server a(upstream_server::mode::echo, "a\n");
+  // A listener whose backlog is full and never accepted: new SYNs go unanswered.
+  asio::io_context io;
+  asio::ip::tcp::acceptor full(io);
+  full.open(asio::ip::tcp::v4());
+  full.bind(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  full.listen(0);
+  std::vector<std::unique_ptr<asio::ip::tcp::socket>> fillers;
+  for (int i = 0; i < 8; ++i) {
+    fillers.push_back(std::make_unique<asio::ip::tcp::socket>(io));
+    // Started at once, never completed: the io_context is not run.
+    fillers.back()->async_connect(full.local_endpoint(), [](const asio::error_code&) {});
+  }
+  const auto stuck = "127.0.0.1:" + std::to_string(full.local_endpoint().port());
+  plexd_daemon d(forward_toml({stuck, a.address()}, "balance = \"first\"\nconnect_timeout = \"300ms\""));
+  REQUIRE(d.wait_ready());
+  client c;
+  CHECK(reached(d, c) == "a");
+  CHECK(upstream_of(d, stuck)["connect_failures"].as_number() == 1);
+  CHECK(upstream_of(d, a.address())["connects"].as_number() == 1);
+}
+
+TEST_CASE("forward with every upstream down closes the client and counts an error", "[forward]") {
+  const auto d1 = "127.0.0.1:" + std::to_string(dead_port());
+  const auto d2 = "127.0.0.1:" + std::to_string(dead_port());
+  upstream_server bystander_up(upstream_server::mode::echo, "ok\n");
+  plexd_daemon d(forward_toml({d1, d2}) + forward_toml({bystander_up.address()}, "", "other"));
+  REQUIRE(d.wait_ready());
+  for (int i = 0; i < 3; ++i) {
+    client c;
+    REQUIRE(c.connect(d.port("fwd")));
+    bool closed = false;
+    CHECK(c.read_until_closed(10s, &closed).empty());
+    CHECK(closed);
+  }
+  const auto l = listener_of(d);
+  CHECK(l["errors"].as_number() == 3);
+  // Each try visits each upstream at most once; passive health never locks them out for good.
+  CHECK(upstream_of(d, d1)["connect_failures"].as_number() + upstream_of(d, d2)["connect_failures"].as_number() == 6);
+  CHECK(d.wait_log("no upstream answered"));
+  client ok;
+  REQUIRE(ok.connect(d.port("other")));
+  CHECK(ok.read_line() == "ok");  // the bystander listener is unharmed
+}
