@@ -95,7 +95,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // decided prefix followed by bytes that would end or extend a header.
   FUZZ_CHECK(same(proxy::parse(input), decided));
   const std::string prefix(input.substr(0, decided_at));
-  for (std::string_view tail : {"\r\n", "\n", "PROXY UNKNOWN\r\n", std::string_view("\0\x21\x11\x00\x0c", 5)}) {
+  const std::string_view tails[] = {"\r\n", "\n", "PROXY UNKNOWN\r\n", std::string_view("\0\x21\x11\x00\x0c", 5)};
+  for (std::string_view tail : tails) {
     auto again = proxy::parse(prefix + std::string(tail));
     FUZZ_CHECK(same(again, decided));
   }
