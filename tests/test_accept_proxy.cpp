@@ -292,3 +292,31 @@ TEST_CASE("plexd check warns about accept_proxy without proxy_from", "[accept_pr
   CHECK(r.err.find("listener[1].accept_proxy: expected a boolean, got a string") != std::string::npos);
   CHECK(r.err.find("listener[1].proxy_from") != std::string::npos);
 }
+
+TEST_CASE("connections waiting for their header hold a place in max_connections", "[accept_proxy]") {
+  plexd_daemon d(proxied("echo", "echo", "max_connections = 2"));
+  REQUIRE(d.wait_ready());
+  client silent1, silent2;
+  REQUIRE(silent1.connect(d.port("echo")));
+  REQUIRE(silent2.connect(d.port("echo")));
+  bool full = false;
+  for (int i = 0; i < 100 && !full; ++i) {
+    full = counter(d, "echo", "active") == 2;
+    if (!full) std::this_thread::sleep_for(20ms);
+  }
+  REQUIRE(full);
+  CHECK_FALSE(echoed(d.port("echo"), v1("192.0.2.1", 1)));  // refused: two silent ones hold the places
+  CHECK(refused_by(d, "echo", "max_connections") == 1);
+  CHECK(counter(d, "echo", "accepted") == 0);
+  silent1.send(v1("192.0.2.2", 2) + "x");  // one of them speaks up and is served
+  CHECK(silent1.read_exact(1) == "x");
+  silent2.close();
+  bool freed = false;
+  for (int i = 0; i < 100 && !freed; ++i) {
+    freed = counter(d, "echo", "active") == 1;
+    if (!freed) std::this_thread::sleep_for(20ms);
+  }
+  CHECK(freed);
+  CHECK(echoed(d.port("echo"), v1("192.0.2.3", 3)));
+  CHECK(counter(d, "echo", "accepted") == 2);
+}
