@@ -4,6 +4,8 @@
 #include <catch2/catch.hpp>
 
 #include <chrono>
+#include <memory>
+#include <vector>
 #include <string>
 #include <thread>
 
@@ -319,4 +321,20 @@ TEST_CASE("connections waiting for their header hold a place in max_connections"
   CHECK(freed);
   CHECK(echoed(d.port("echo"), v1("192.0.2.3", 3)));
   CHECK(counter(d, "echo", "accepted") == 2);
+}
+
+TEST_CASE("with several event loops each header is read on its connection's own loop", "[accept_proxy]") {
+  plexd_daemon d(proxied("echo", "echo", "max_per_source = 1"),
+                 "[daemon]\nlog_level = \"debug\"\nshutdown_grace = \"2s\"\nthreads = 3\n");
+  REQUIRE(d.wait_ready());
+  std::vector<std::unique_ptr<client>> clients;
+  for (int i = 0; i < 9; ++i) {
+    clients.push_back(std::make_unique<client>());
+    REQUIRE(clients.back()->connect(d.port("echo")));
+    // Header and payload in one write: the payload must not wait for more input.
+    clients.back()->send(v1("192.0.2." + std::to_string(i + 1), 1000) + "n" + std::to_string(i));
+  }
+  for (int i = 0; i < 9; ++i) CHECK(clients[i]->read_exact(2) == "n" + std::to_string(i));
+  CHECK(counter(d, "echo", "accepted") == 9);
+  CHECK(counter(d, "echo", "errors") == 0);
 }
