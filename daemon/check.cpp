@@ -35,6 +35,11 @@ int check_config(const cli_args& args) {
                 l.name.c_str(), l.bind.to_string().c_str(), l.handler.c_str(), l.max_connections,
                 static_cast<long long>(l.idle_timeout.count()), l.max_line, l.max_output);
     if (const auto* f = std::get_if<config::forward_options>(&l.options)) print_forward(*f);
+    if (l.accept_proxy && l.proxy_from.empty()) {
+      // Valid, but then any client can claim any address: worth a word, not a failure.
+      std::fprintf(stderr, "%s:%d:%d: warning: listener '%s': accept_proxy is on but proxy_from is empty\n",
+                   src.name().c_str(), l.line, l.column, l.name.c_str());
+    }
   }
   return 0;
 }

@@ -537,7 +537,8 @@ TEST_CASE("the built-in text documents every key at its default", "[config]") {
                    "deny",           "max_per_source",  "rate",
                    "burst",          "framing",         "prefix",
                    "message",        "await_reply",     "format",
-                   "announce",       "welcome",         "goodbye"}) {
+                   "announce",       "welcome",         "goodbye",
+                   "accept_proxy",   "proxy_from"}) {
     INFO(key);
     CHECK(documented.count(key) == 1);
   }

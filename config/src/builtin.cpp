@@ -72,6 +72,13 @@ handler = "echo"
 # rate = "100/s"
 # Connections allowed at once above the rate (needs rate); default = one second's worth, at least 1.
 # burst = 100
+# Every connection must first send a PROXY protocol v1 or v2 header (within 5 s, else it
+# is closed); the address it carries is the peer for allow, deny, max_per_source, logs,
+# chat's {peer} and a forward's own header.
+# accept_proxy = false
+# CIDR networks that may connect at all (your load balancers); [] = anyone. Use it
+# whenever accept_proxy is on: otherwise any client can claim any address.
+# proxy_from = []
 # echo: "raw" echoes each chunk as it arrives, "line" each \n-terminated line (reply ends with \n).
 # framing = "raw"
 # echo: added before each echoed chunk or line.

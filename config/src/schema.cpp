@@ -179,6 +179,8 @@ constexpr auto listener_table = std::to_array<key_spec<listener_config>>({
        set_int(f, burst, 1);
        l.rate.burst = static_cast<double>(burst);
      }},
+    {"accept_proxy", kind::boolean, [](const field& f, listener_config& l) { l.accept_proxy = f.boolean(); }},
+    {"proxy_from", kind::string_array, [](const field& f, listener_config& l) { set_networks(f, l.proxy_from); }},
 });
 
 constexpr auto echo_table = std::to_array<key_spec<handler_options>>({

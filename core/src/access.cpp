@@ -5,6 +5,8 @@
 namespace plexd::core {
 
 void access_policy::update(const config::listener_config& cfg) {
+  std::lock_guard lock(mutex_);
+  proxy_from_ = cfg.proxy_from;
   allow_ = cfg.allow;
   deny_ = cfg.deny;
   max_per_source_ = cfg.max_per_source;
@@ -41,8 +43,15 @@ bool access_policy::matches(const config::network& net, const asio::ip::address&
   return true;
 }
 
+bool access_policy::trusted(const asio::ip::address& connecting) {
+  std::lock_guard lock(mutex_);
+  return proxy_from_.empty() || std::any_of(proxy_from_.begin(), proxy_from_.end(),
+                                            [&](const config::network& n) { return matches(n, connecting); });
+}
+
 std::optional<refusal> access_policy::admit(const asio::ip::address& addr, const std::string& key,
                                             std::chrono::steady_clock::time_point now) {
+  std::lock_guard lock(mutex_);
   auto hit = [&](const config::network& n) { return matches(n, addr); };
   if (std::any_of(deny_.begin(), deny_.end(), hit)) return refusal::denied;
   if (!allow_.empty() && std::none_of(allow_.begin(), allow_.end(), hit)) return refusal::denied;
@@ -54,7 +63,6 @@ std::optional<refusal> access_policy::admit(const asio::ip::address& addr, const
     if (tokens_ < 1.0) return refusal::rate;
     tokens_ -= 1.0;
   }
-  std::lock_guard lock(per_source_mutex_);
   auto& count = per_source_[key];
   if (max_per_source_ > 0 && count >= max_per_source_) return refusal::max_per_source;
   ++count;
@@ -62,7 +70,7 @@ std::optional<refusal> access_policy::admit(const asio::ip::address& addr, const
 }
 
 void access_policy::release(const std::string& key) {
-  std::lock_guard lock(per_source_mutex_);
+  std::lock_guard lock(mutex_);
   auto it = per_source_.find(key);
   if (it == per_source_.end()) return;
   if (--it->second == 0) per_source_.erase(it);

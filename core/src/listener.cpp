@@ -6,11 +6,17 @@
 #include <asio/post.hpp>
 
 #include "plexd/platform/sockets.hpp"
+#include "proxy_accept.hpp"
 #include "session.hpp"
 
 namespace plexd::core {
 
 using tcp = asio::ip::tcp;
+
+namespace {
+// The max_per_source key: the address without the port.
+std::string source_key(const std::string& peer) { return peer.substr(0, peer.rfind(':')); }
+}  // namespace
 
 std::string endpoint_text(const tcp::endpoint& ep) {
   auto addr = ep.address();
@@ -41,10 +47,20 @@ void listener::apply_limits(const config::listener_config& cfg) {
 }
 
 void listener::apply(const config::listener_config& cfg) {
+  if (cfg.accept_proxy != cfg_.accept_proxy || cfg.proxy_from != cfg_.proxy_from) warn_untrusted_proxy(cfg);
   apply_limits(cfg);
   access_.update(cfg);
   handler_->update(cfg.options);
   cfg_ = cfg;
+}
+
+void listener::warn_untrusted_proxy(const config::listener_config& cfg) const {
+  // Anyone who can connect could then claim any address.
+  if (cfg.accept_proxy && cfg.proxy_from.empty()) {
+    spdlog::warn("listener {}: accept_proxy is on but proxy_from is empty: any client can claim any address; "
+                 "list your load balancers in proxy_from",
+                 name_);
+  }
 }
 
 std::string listener::state() const {
@@ -121,6 +137,7 @@ std::string listener::open() {
 void listener::start() {
   state_ = 1;
   spdlog::info("listener {}: listening on {} (handler {})", name_, bound_, cfg_.handler);
+  warn_untrusted_proxy(cfg_);
   do_accept();
 }
 
@@ -129,6 +146,7 @@ void listener::stop_accepting(const char* new_state) {
   asio::error_code ignored;
   acceptor_.close(ignored);
   backoff_.cancel();
+  if (proxy_) proxy_->abort_all();
 }
 
 void listener::do_accept() {
@@ -187,11 +205,14 @@ void listener::admit(socket_type socket, worker& target) {
   const auto remote = socket.remote_endpoint(ec);
   if (ec) return;  // already gone
   std::string peer = endpoint_text(remote);
+  const bool accept_proxy = cfg_.accept_proxy;
   std::optional<refusal> refused;
   if (static_cast<std::size_t>(stats_.active.load(std::memory_order_relaxed)) >= max_connections_.load()) {
     refused = refusal::max_connections;
-  } else {
-    refused = access_.admit(remote.address(), peer.substr(0, peer.rfind(':')), std::chrono::steady_clock::now());
+  } else if (!access_.trusted(remote.address())) {
+    refused = refusal::denied;  // proxy_from: the one rule about the connecting address itself
+  } else if (!accept_proxy) {
+    refused = access_.admit(remote.address(), source_key(peer), std::chrono::steady_clock::now());
   }
   if (refused) {
     stats_.count_refusal(*refused);
@@ -199,11 +220,19 @@ void listener::admit(socket_type socket, worker& target) {
     socket.close(ec);  // at once: a refused client must not wait
     return;
   }
-  stats_.accepted.fetch_add(1, std::memory_order_relaxed);
+  // A connection still waiting for its PROXY header holds a place too, so
+  // the limit bounds what a flood of silent connections can take.
   stats_.active.fetch_add(1, std::memory_order_relaxed);
   // Without TCP_NODELAY a small reply waits for the peer's delayed ACK (40 ms).
   socket.set_option(tcp::no_delay(true), ec);
   socket.non_blocking(true, ec);
+  if (accept_proxy) {
+    // The access rules wait for the address the header carries.
+    if (!proxy_) proxy_ = std::make_shared<proxy_acceptor>(*this, ctx_);
+    proxy_->begin(target, std::move(socket), remote);
+    return;
+  }
+  stats_.accepted.fetch_add(1, std::memory_order_relaxed);
   auto start = [self = shared_from_this(), &target, s = std::move(socket), p = std::move(peer)]() mutable {
     session::create(target, *self, std::move(s), std::move(p))->start();
   };
@@ -214,8 +243,36 @@ void listener::admit(socket_type socket, worker& target) {
   }
 }
 
+void listener::start_proxied(socket_type socket, const tcp::endpoint& connecting,
+                             const std::optional<tcp::endpoint>& source,
+                             const std::optional<tcp::endpoint>& destination) {
+  if (state_ != 1) {  // stopped while the header was on its way
+    pending_closed();
+    return;
+  }
+  // UNKNOWN (v1) and LOCAL (v2) headers carry no address: the connection's own stands.
+  const tcp::endpoint peer_ep = source.value_or(connecting);
+  std::string peer = endpoint_text(peer_ep);
+  if (auto refused = access_.admit(peer_ep.address(), source_key(peer), std::chrono::steady_clock::now())) {
+    stats_.count_refusal(*refused);
+    log_refusal(*refused, peer);
+    asio::error_code ignored;
+    socket.close(ignored);
+    pending_closed();
+    return;
+  }
+  stats_.accepted.fetch_add(1, std::memory_order_relaxed);
+  auto s = session::create(worker::current(), *this, std::move(socket), std::move(peer));
+  if (source && destination) s->set_carried_endpoints(*source, *destination);
+  // Payload that followed the header may already be waiting in the socket.
+  s->start(session::first_read::now);
+}
+
+void listener::pending_closed() { stats_.active.fetch_sub(1, std::memory_order_relaxed); }
+
 void listener::log_refusal(refusal why, const std::string& peer) {
   // Rate-limited: a connection flood must not become a log flood.
+  std::lock_guard lock(refusal_log_mutex_);
   const auto now = std::chrono::steady_clock::now();
   if (now - refusal_log_at_ < std::chrono::seconds(1)) {
     ++refusals_unlogged_;

@@ -7,6 +7,8 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 
 #include <asio/ip/tcp.hpp>
@@ -19,6 +21,8 @@
 #include "plexd/core/metrics.hpp"
 
 namespace plexd::core {
+
+class proxy_acceptor;
 
 class listener : public std::enable_shared_from_this<listener> {
  public:
@@ -56,10 +60,20 @@ class listener : public std::enable_shared_from_this<listener> {
   /// A session admitted from `source_key` has ended.
   void session_closed(const std::string& source_key);
 
+  using socket_type = asio::basic_stream_socket<asio::ip::tcp, asio::io_context::executor_type>;
+  /// accept_proxy: a connection's header has arrived (on its worker's
+  /// thread). The carried `source` (when there is one) is the peer that the
+  /// access rules judge and the session shows.
+  void start_proxied(socket_type socket, const asio::ip::tcp::endpoint& connecting,
+                     const std::optional<asio::ip::tcp::endpoint>& source,
+                     const std::optional<asio::ip::tcp::endpoint>& destination);
+  /// accept_proxy: a connection closed before its session started.
+  void pending_closed();
+
  private:
   void apply_limits(const config::listener_config& cfg);
+  void warn_untrusted_proxy(const config::listener_config& cfg) const;
   void do_accept();
-  using socket_type = asio::basic_stream_socket<asio::ip::tcp, asio::io_context::executor_type>;
   void on_accept(const asio::error_code& ec, socket_type socket, worker& target);
   void admit(socket_type socket, worker& target);
   void log_refusal(refusal why, const std::string& peer);
@@ -82,6 +96,8 @@ class listener : public std::enable_shared_from_this<listener> {
   std::chrono::milliseconds backoff_delay_{0};
   std::chrono::steady_clock::time_point refusal_log_at_{};
   std::uint64_t refusals_unlogged_ = 0;
+  std::mutex refusal_log_mutex_;  // refusals are decided on worker threads too (accept_proxy)
+  std::shared_ptr<proxy_acceptor> proxy_;  // made when accept_proxy is first on
 };
 
 /// "ADDRESS:PORT" (or "[V6]:PORT") of an endpoint; IPv4-mapped shown as IPv4.

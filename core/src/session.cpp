@@ -71,12 +71,19 @@ void session::release_buffers_if_empty() {
   if (buf_ && buf_->in.empty() && buf_->out_off >= buf_->out.size()) buf_.reset();
 }
 
+void session::set_carried_endpoints(const asio::ip::tcp::endpoint& source,
+                                    const asio::ip::tcp::endpoint& destination) {
+  carried_ = std::make_unique<std::pair<asio::ip::tcp::endpoint, asio::ip::tcp::endpoint>>(source, destination);
+}
+
 asio::ip::tcp::endpoint session::peer_endpoint() const {
+  if (carried_) return carried_->first;
   asio::error_code ec;
   return socket_.remote_endpoint(ec);
 }
 
 asio::ip::tcp::endpoint session::local_endpoint() const {
+  if (carried_) return carried_->second;
   asio::error_code ec;
   return socket_.local_endpoint(ec);
 }
@@ -84,12 +91,17 @@ asio::ip::tcp::endpoint session::local_endpoint() const {
 const std::string& session::listener_name() const { return listener_->name(); }
 unsigned session::worker_index() const { return this_worker().index(); }
 
-void session::start() {
+void session::start(first_read mode) {
   this_worker().add(this);
   last_active_ = this_worker().now_tick();
   spdlog::debug("listener {}: {} connected", listener_->name(), peer_);
   listener_->get_handler().on_open(*this);
-  if (state_ == state::open || state_ == state::lingering) wait_readable();
+  if (state_ != state::open && state_ != state::lingering) return;
+  if (mode == first_read::now) {
+    on_readable({});
+  } else {
+    wait_readable();
+  }
 }
 
 void session::pause_reading() { paused_ = true; }

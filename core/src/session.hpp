@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include <asio/ip/tcp.hpp>
 
@@ -34,7 +35,14 @@ class session final : public connection {
 
   /// Creates a session owned by the references to it (see session_ref).
   static session_ref create(worker& w, listener& owner, socket_type socket, std::string peer);
-  void start();
+  /// `now`: read at once instead of waiting, for input that may already sit
+  /// in the socket (after a PROXY header), which an edge-triggered wait
+  /// would not report.
+  enum class first_read : std::uint8_t { when_readable, now };
+  void start(first_read mode = first_read::when_readable);
+  /// The addresses a PROXY protocol header carried: they stand for the
+  /// socket's own in peer_endpoint() and local_endpoint().
+  void set_carried_endpoints(const asio::ip::tcp::endpoint& source, const asio::ip::tcp::endpoint& destination);
 
   // connection
   void send(std::string_view data) override;
@@ -113,6 +121,8 @@ class session final : public connection {
   std::string peer_;
   std::unique_ptr<buffers> buf_;
   std::unique_ptr<connection_state> state_ext_;  // a handler's per-connection state, if any
+  // Only for connections that arrived with a PROXY header (one pointer otherwise).
+  std::unique_ptr<std::pair<asio::ip::tcp::endpoint, asio::ip::tcp::endpoint>> carried_;
   std::uint64_t bytes_in_ = 0;
   std::uint64_t bytes_out_ = 0;
   std::uint32_t opened_ms_ = 0;  // worker::now_ms() at start; 4 bytes, wraps after 49 days

@@ -121,6 +121,10 @@ struct listener_config {
   std::vector<network> deny;
   std::size_t max_per_source = 0;  // 0 = unlimited
   rate_limit rate;
+  // PROXY protocol: every connection starts with a v1/v2 header whose
+  // address is the peer; proxy_from (when not empty) lists who may connect.
+  bool accept_proxy = false;
+  std::vector<network> proxy_from;
   handler_options options;
   int line = 0;  // where the [[listener]] table starts, for messages
   int column = 0;
