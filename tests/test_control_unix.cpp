@@ -2,7 +2,11 @@
 // (Compiled everywhere; skipped where unix: endpoints do not exist.)
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <filesystem>
+#include <thread>
+
+#include <asio/local/stream_protocol.hpp>
 
 #include "harness.hpp"
 
@@ -36,4 +40,41 @@ TEST_CASE("the unix control endpoint is mode 0660 or stricter and replaces a sta
   plexd_daemon again("[[listener]]\nname = \"echo\"\nbind = \"127.0.0.1:0\"\nhandler = \"echo\"\n", control);
   REQUIRE(again.wait_ready());
   CHECK(run_plexd({"status", "--control", "unix:" + sock}).exit_code == 0);
+}
+
+TEST_CASE("control: SIGTERM during a burst of unix control connections stops cleanly", "[control][asan]") {
+#if defined(ASIO_HAS_LOCAL_SOCKETS)
+  // A queued accept completion must not outlive the acceptor that close()
+  // destroyed at stop (ASan builds see it if it does).
+  for (int round = 0; round < 5; ++round) {
+    temp_dir dir;
+    const auto sock = dir.file("control.sock");
+    plexd_daemon d(listener_toml("echo", "echo"), "[control]\nendpoint = 'unix:" + sock + "'\n");
+    if (!d.wait_ready()) {
+      REQUIRE(d.log().find("not supported here") != std::string::npos);
+      SUCCEED("no unix control endpoints on this system");
+      return;
+    }
+    std::atomic<bool> stop{false};
+    std::atomic<int> connects{0};
+    std::thread flood([&] {
+      asio::io_context io;
+      while (!stop) {
+        asio::local::stream_protocol::socket s(io);
+        asio::error_code ec;
+        s.connect(asio::local::stream_protocol::endpoint(sock), ec);
+        ++connects;
+      }
+    });
+    while (connects < 200) std::this_thread::sleep_for(5ms);
+    const int code = d.stop();
+    stop = true;
+    flood.join();
+    INFO(d.log().substr(d.log().size() > 4000 ? d.log().size() - 4000 : 0));
+    CHECK(code == 0);
+    CHECK(d.log().find("AddressSanitizer") == std::string::npos);
+  }
+#else
+  SUCCEED("no unix sockets in this build");
+#endif
 }
