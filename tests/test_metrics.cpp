@@ -115,7 +115,9 @@ TEST_CASE("metrics: 60 silent connections under a 48-descriptor limit neither sp
   const double cpu = cpu_seconds(pid) - cpu_before;
   INFO("episode " << episode.count() << " s, daemon CPU " << cpu << " s, " << closed << "/60 closed by the daemon");
   CHECK(closed == 60);
-  CHECK(cpu < 0.1 * episode.count());  // a spinning accept loop uses all of it
+  // An idle daemon uses next to nothing; a spinning accept loop uses all
+  // the core it gets (still several percent of it on a loaded machine).
+  CHECK(cpu < 0.03 * episode.count());
   CHECK(echo_answers(d.port("echo")));
   client http;  // and metrics still answer
   REQUIRE(http.connect(port));
@@ -150,10 +152,10 @@ TEST_CASE("metrics and control: accept backs off when listeners used up the desc
   CHECK(d.wait_log("control endpoint tcp:127.0.0.1:0: accept failed"));
   const long pid = d.process().pid();
   const double cpu_before = cpu_seconds(pid);
-  std::this_thread::sleep_for(2s);
+  std::this_thread::sleep_for(3s);
   const double cpu = cpu_seconds(pid) - cpu_before;
-  INFO("daemon CPU " << cpu << " s in 2 s of descriptor exhaustion");
-  CHECK(cpu < 0.2);
+  INFO("daemon CPU " << cpu << " s in 3 s of descriptor exhaustion");
+  CHECK(cpu < 0.1);
   hogs.clear();
   CHECK(http.read_until_closed(10s).rfind("HTTP/1.0 200 OK", 0) == 0);
   auto pong = control.read_line(10s);
