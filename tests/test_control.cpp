@@ -1,6 +1,8 @@
 // The control endpoint: status counters, logs, follow, bad requests.
 #include <catch2/catch.hpp>
 
+#include <atomic>
+#include <functional>
 #include <thread>
 
 #include "harness.hpp"
@@ -117,9 +119,12 @@ TEST_CASE("garbage and oversized control requests get an error and never hurt th
   plexd_daemon d(listener_toml("echo", "echo"));
   REQUIRE(d.wait_ready());
   const auto port = control_port(d);
-  const std::vector<std::string> bad_requests{"garbage\n", "{\"v\":1}\n", "{\"v\":99,\"cmd\":\"status\"}\n",
-                                             "{\"v\":1,\"cmd\":\"explode\"}\n", "[1,2,3]\n",
-                                             std::string("\0\xff\n", 3)};
+  const std::vector<std::string> bad_requests{"garbage\n",
+                                              "{\"v\":1}\n",
+                                              "{\"v\":99,\"cmd\":\"status\"}\n",
+                                              "{\"v\":1,\"cmd\":\"explode\"}\n",
+                                              "[1,2,3]\n",
+                                              std::string("\0\xff\n", 3)};
   for (const auto& bad : bad_requests) {
     client c;
     REQUIRE(c.connect(port));
@@ -152,4 +157,129 @@ TEST_CASE("status against a daemon that is not running fails with exit 1", "[con
   auto r = run_plexd({"status", "--control", "tcp:127.0.0.1:1"});
   CHECK(r.exit_code == 1);
   CHECK(r.err.find("is the daemon running") != std::string::npos);
+}
+
+namespace {
+// Sends `data` on a fresh connection to the control endpoint and returns
+// every line the daemon sent until it closed (or 5 s passed).
+std::vector<std::string> exchange(std::uint16_t port, const std::string& data, bool* closed) {
+  client c;
+  if (!c.connect(port)) return {};
+  c.send(data);
+  const auto text = c.read_until_closed(5s, closed);
+  std::vector<std::string> lines;
+  for (std::size_t at = 0, nl = 0; (nl = text.find('\n', at)) != std::string::npos; at = nl + 1) {
+    lines.push_back(text.substr(at, nl - at));
+  }
+  return lines;
+}
+}  // namespace
+
+TEST_CASE("control: an HTTP request carrying a reload line is closed and reloads nothing", "[control]") {
+  plexd_daemon d(listener_toml("echo", "echo"));
+  REQUIRE(d.wait_ready());
+  // What a web page could make a browser send to tcp:127.0.0.1:PORT.
+  const std::string body = "{\"v\":1,\"cmd\":\"reload\"}\n";
+  const std::string post = "POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: text/plain\r\nContent-Length: " +
+                           std::to_string(body.size()) + "\r\n\r\n" + body;
+  bool closed = false;
+  const auto lines = exchange(control_port(d), post, &closed);
+  CHECK(closed);
+  REQUIRE(lines.size() == 1);
+  CHECK(lines[0].find("malformed request") != std::string::npos);
+  CHECK(status_json(d)["config_generation"].as_number() == 1);
+  CHECK(d.log().find("reload: reading") == std::string::npos);
+}
+
+TEST_CASE("control: pipelined reload lines share one reload and each gets its answer", "[control]") {
+  plexd_daemon d(listener_toml("echo", "echo"));
+  REQUIRE(d.wait_ready());
+  std::string burst;
+  for (int i = 0; i < 20; ++i) burst += "{\"v\":1,\"cmd\":\"reload\"}\n";
+  client c;
+  REQUIRE(c.connect(control_port(d)));
+  c.send(burst);  // one write
+  int answers = 0;
+  while (auto line = c.read_line(5s)) {
+    const auto reply = json::parse(*line);
+    REQUIRE(reply.ok());
+    CHECK(reply.val["ok"].as_bool());
+    if (++answers == 20) break;
+  }
+  CHECK(answers == 20);
+  CHECK(status_json(d)["config_generation"].as_number() == 2);
+  // Later, unpipelined reloads still run each time.
+  CHECK(d.cli({"reload"}).exit_code == 0);
+  CHECK(status_json(d)["config_generation"].as_number() == 3);
+}
+
+TEST_CASE("control: 64 idle connections do not lock operators out, and a follower keeps its feed", "[control]") {
+  plexd_daemon d(listener_toml("echo", "echo"));
+  REQUIRE(d.wait_ready());
+  const auto port = control_port(d);
+  client follower;
+  REQUIRE(follower.connect(port));
+  follower.send("{\"v\":1,\"cmd\":\"logs\",\"n\":0,\"follow\":true}\n");
+  REQUIRE(follower.read_line());
+  // The best an idle squatter can do: fill the table, some with half a
+  // request so that they look busy.
+  std::vector<std::unique_ptr<client>> squatters;
+  for (int i = 0; i < 64; ++i) {
+    squatters.push_back(std::make_unique<client>());
+    REQUIRE(squatters.back()->connect(port));
+    if (i % 2 == 0) squatters.back()->send("{\"v\":1,");
+  }
+  std::this_thread::sleep_for(300ms);  // all of them accepted
+  const auto started = std::chrono::steady_clock::now();
+  const auto r = d.cli({"status"}, 10s);
+  const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
+  CHECK(r.exit_code == 0);
+  CHECK(r.out.find("echo") != std::string::npos);
+  INFO("plexd status took " << took.count() << " s with 64 idle control connections held");
+  CHECK(took.count() < 5.0);
+  // The follower was not the one dropped: it still sees new records.
+  client c;
+  REQUIRE(c.connect(d.port("echo")));
+  bool seen = false;
+  while (auto line = follower.read_line(5s)) {
+    if ((seen = line->find("connected") != std::string::npos)) break;
+  }
+  CHECK(seen);
+}
+
+namespace {
+// Floods `endpoint` with connections that close at once, from a thread,
+// and sends SIGTERM in the middle of it: a queued accept completion must
+// not outlive the acceptor that close() destroyed (ASan builds see it).
+void stop_during_connect_burst(plexd_daemon& d, const std::function<void()>& connect_once) {
+  std::atomic<bool> stop{false};
+  std::atomic<int> connects{0};
+  std::thread flood([&] {
+    while (!stop) {
+      connect_once();
+      ++connects;
+    }
+  });
+  while (connects < 200) std::this_thread::sleep_for(5ms);
+  const int code = d.stop();
+  stop = true;
+  flood.join();
+  INFO(d.log().substr(d.log().size() > 4000 ? d.log().size() - 4000 : 0));
+  CHECK(code == 0);
+  CHECK(d.log().find("AddressSanitizer") == std::string::npos);
+}
+}  // namespace
+
+TEST_CASE("control: SIGTERM during a burst of tcp control connections stops cleanly", "[control][asan]") {
+  for (int round = 0; round < 5; ++round) {
+    plexd_daemon d(listener_toml("echo", "echo"));
+    REQUIRE(d.wait_ready());
+    const auto port = control_port(d);
+    stop_during_connect_burst(d, [port] {
+      asio::io_context io;
+      asio::ip::tcp::socket s(io);
+      asio::error_code ec;
+      s.connect({asio::ip::make_address("127.0.0.1"), port}, ec);
+    });
+  }
 }

@@ -104,8 +104,10 @@ core::control_callbacks callbacks(int& reloads) {
   return cb;
 }
 
-core::json::value reply(const std::string& line, const core::control_callbacks& cb, bool& follow) {
-  auto parsed = core::json::parse(core::handle_control_request(line, cb, follow));
+core::json::value reply(const std::string& line, const core::control_callbacks& cb, core::reply_action& action) {
+  const auto r = core::handle_control_request(line, cb);
+  action = r.action;
+  auto parsed = core::json::parse(r.line);
   REQUIRE(parsed.ok());
   return parsed.val;
 }
@@ -114,22 +116,30 @@ core::json::value reply(const std::string& line, const core::control_callbacks& 
 TEST_CASE("control requests: each command and each malformed shape", "[control][unit]") {
   int reloads = 0;
   const auto cb = callbacks(reloads);
-  bool follow = false;
-  auto ping = reply(R"({"v":1,"cmd":"ping"})", cb, follow);
+  core::reply_action action{};
+  auto ping = reply(R"({"v":1,"cmd":"ping"})", cb, action);
   CHECK(ping["ok"].as_bool());
   CHECK(ping["version"].as_string() == "9.9.9");
-  CHECK(reply(R"({"v":1,"cmd":"status"})", cb, follow)["status"]["pid"].as_number() == 42);
-  CHECK(reply(R"({"v":1,"cmd":"reload"})", cb, follow)["ok"].as_bool());
+  CHECK(action == core::reply_action::answer);
+  CHECK(reply(R"({"v":1,"cmd":"status"})", cb, action)["status"]["pid"].as_number() == 42);
+  CHECK(reply(R"({"v":1,"cmd":"reload"})", cb, action)["ok"].as_bool());
   CHECK(reloads == 1);
-  reply(R"({"v":1,"cmd":"logs","n":5,"follow":true})", cb, follow);
-  CHECK(follow);
-  for (const char* bad : {"", "not json", "[]", R"({"cmd":"status"})", R"({"v":2,"cmd":"status"})", R"({"v":1})",
-                          R"({"v":1,"cmd":"nope"})", R"({"v":1,"cmd":7})"}) {
-    bool f = false;
-    auto r = reply(bad, cb, f);
-    INFO(bad);
+  reply(R"({"v":1,"cmd":"logs","n":5,"follow":true})", cb, action);
+  CHECK(action == core::reply_action::follow);
+  // Not a request at all (another protocol talking to the port): answered, then closed.
+  for (const char* junk : {"", "not json", "[]", "POST / HTTP/1.1", R"({"v":1})"}) {
+    INFO(junk);
+    auto r = reply(junk, cb, action);
+    CHECK_FALSE(r["ok"].as_bool());
+    CHECK(action == core::reply_action::close);
+  }
+  // A request this version does not know: an error, and the connection stays.
+  for (const char* unknown : {R"({"v":2,"cmd":"status"})", R"({"v":1,"cmd":"nope"})"}) {
+    INFO(unknown);
+    auto r = reply(unknown, cb, action);
     CHECK_FALSE(r["ok"].as_bool());
     CHECK_FALSE(r["error"].as_string().empty());
+    CHECK(action == core::reply_action::answer);
   }
   CHECK(reloads == 1);
 }

@@ -33,7 +33,7 @@ listener::listener(loop_context& ctx, config::listener_config cfg, std::shared_p
       name_(cfg_.name),
       handler_(std::move(h)),
       acceptor_(ctx.main_worker().io()),
-      backoff_(ctx.main_worker().io()),
+      backoff_(ctx.main_worker().io(), "listener " + cfg_.name),
       access_(cfg_) {
   apply_limits(cfg_);
 }
@@ -160,21 +160,11 @@ void listener::do_accept() {
 void listener::on_accept(const asio::error_code& ec, socket_type socket, worker& target) {
   if (state_ != 1 || ec == asio::error::operation_aborted) return;
   if (ec) {
-    if (platform::is_resource_exhaustion(ec)) {
-      // Out of descriptors: retrying at once would spin. Log once per
-      // episode, back off (50 ms doubling to 1 s), then try again.
-      if (!exhausted_logged_) {
-        spdlog::warn("listener {}: accept failed: {}; backing off until descriptors free up", name_,
-                     ec.message());
-        exhausted_logged_ = true;
-      }
+    auto retry = [self = shared_from_this()] {
+      if (self->state_ == 1) self->do_accept();
+    };
+    if (backoff_.defer(ec, std::move(retry))) {
       stats_.errors.fetch_add(1, std::memory_order_relaxed);
-      backoff_delay_ = std::min(std::chrono::milliseconds(1000),
-                                backoff_delay_.count() == 0 ? std::chrono::milliseconds(50) : backoff_delay_ * 2);
-      backoff_.expires_after(backoff_delay_);
-      backoff_.async_wait([self = shared_from_this()](const asio::error_code& wec) {
-        if (!wec && self->state_ == 1) self->do_accept();
-      });
       return;
     }
     // A connection that died in the backlog (ECONNABORTED...): not ours to fix.
@@ -182,11 +172,7 @@ void listener::on_accept(const asio::error_code& ec, socket_type socket, worker&
     do_accept();
     return;
   }
-  if (exhausted_logged_) {
-    spdlog::info("listener {}: accepting again", name_);
-    exhausted_logged_ = false;
-  }
-  backoff_delay_ = std::chrono::milliseconds(0);
+  backoff_.succeeded();
   admit(std::move(socket), target);
   // Take what else is waiting in the backlog without another trip
   // through the reactor (accept rate for short connections).

@@ -19,6 +19,7 @@
 #include "plexd/config/config.hpp"
 #include "plexd/core/handler.hpp"
 #include "plexd/core/metrics.hpp"
+#include "plexd/platform/accept_backoff.hpp"
 
 namespace plexd::core {
 
@@ -83,7 +84,7 @@ class listener : public std::enable_shared_from_this<listener> {
   std::string name_;
   std::shared_ptr<handler> handler_;
   asio::ip::tcp::acceptor acceptor_;
-  asio::steady_timer backoff_;
+  platform::accept_backoff backoff_;
   std::string bound_;
   std::atomic<std::size_t> max_connections_{0};
   std::atomic<std::size_t> max_line_{0};
@@ -92,8 +93,6 @@ class listener : public std::enable_shared_from_this<listener> {
   std::atomic<int> state_{0};  // 0 created, 1 listening, 2 draining, 3 stopped
   access_policy access_;
   listener_stats stats_;
-  bool exhausted_logged_ = false;
-  std::chrono::milliseconds backoff_delay_{0};
   std::chrono::steady_clock::time_point refusal_log_at_{};
   std::uint64_t refusals_unlogged_ = 0;
   std::mutex refusal_log_mutex_;  // refusals are decided on worker threads too (accept_proxy)

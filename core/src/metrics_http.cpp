@@ -2,17 +2,15 @@
 
 #include <cstdio>
 
-#include <asio/read_until.hpp>
-#include <asio/streambuf.hpp>
-#include <asio/write.hpp>
+#include <array>
 
-#include "listener.hpp"
-#include "plexd/platform/sockets.hpp"
+#include <asio/steady_timer.hpp>
+
+#include "plexd/platform/control_transport.hpp"
 
 namespace plexd::core {
 
 namespace {
-using tcp = asio::ip::tcp;
 
 void family(std::string& out, const char* name, const char* type, const char* help) {
   out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
@@ -37,40 +35,64 @@ void sample(std::string& out, const char* name, const std::string& labels, doubl
   out += std::string(name) + (labels.empty() ? "" : "{" + labels + "}") + " " + buf + "\n";
 }
 
-// One HTTP exchange: read the request head, answer, close.
+}  // namespace
+
+namespace detail {
+
+// One HTTP exchange: read the request head, answer, close. The whole
+// exchange has one deadline, so a client that sends nothing (or never
+// reads the answer) holds its descriptor for a few seconds at most.
 class metrics_session : public std::enable_shared_from_this<metrics_session> {
  public:
-  metrics_session(tcp::socket s, std::function<std::string()> render)
-      : socket_(std::move(s)), buffer_(metrics_server::max_request), render_(std::move(render)) {}
+  metrics_session(asio::io_context& io, std::shared_ptr<platform::control_stream> s,
+                  std::function<std::string()> render)
+      : stream_(std::move(s)), deadline_(io), render_(std::move(render)) {}
 
   void start() {
-    asio::async_read_until(socket_, buffer_, "\r\n\r\n",
-                           [self = shared_from_this()](const asio::error_code& ec, std::size_t) {
-                             if (ec) return;  // too large, reset, or closed early: nothing to say
-                             self->respond();
-                           });
+    deadline_.expires_after(metrics_server::request_timeout);
+    deadline_.async_wait([weak = weak_from_this()](const asio::error_code& ec) {
+      if (ec) return;
+      if (auto self = weak.lock()) self->stop();
+    });
+    read();
+  }
+
+  void stop() {
+    deadline_.cancel();
+    stream_->close();
   }
 
  private:
-  void respond() {
-    std::string head(asio::buffers_begin(buffer_.data()), asio::buffers_end(buffer_.data()));
-    const bool wanted = head.rfind("GET /metrics ", 0) == 0 || head.rfind("GET /metrics?", 0) == 0;
-    const std::string body = wanted ? render_() : "not found: try GET /metrics\n";
-    reply_ = std::string("HTTP/1.0 ") + (wanted ? "200 OK" : "404 Not Found") +
-             "\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\nContent-Length: " +
-             std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body;
-    asio::async_write(socket_, asio::buffer(reply_), [self = shared_from_this()](const asio::error_code&, std::size_t) {
-      asio::error_code ignored;
-      self->socket_.shutdown(tcp::socket::shutdown_both, ignored);
-    });
+  void read() {
+    stream_->async_read_some(asio::buffer(chunk_),
+                             [self = shared_from_this()](const asio::error_code& ec, std::size_t n) {
+                               if (ec) return self->stop();  // reset, closed early or timed out: nothing to say
+                               self->head_.append(self->chunk_.data(), n);
+                               if (self->head_.find("\r\n\r\n") != std::string::npos) return self->respond();
+                               if (self->head_.size() > metrics_server::max_request) return self->stop();
+                               self->read();
+                             });
   }
 
-  tcp::socket socket_;
-  asio::streambuf buffer_;
+  void respond() {
+    const bool wanted = head_.rfind("GET /metrics ", 0) == 0 || head_.rfind("GET /metrics?", 0) == 0;
+    const std::string body = wanted ? render_() : "not found: try GET /metrics\n";
+    reply_ =
+        std::string("HTTP/1.0 ") + (wanted ? "200 OK" : "404 Not Found") +
+        "\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\nContent-Length: " + std::to_string(body.size()) +
+        "\r\nConnection: close\r\n\r\n" + body;
+    stream_->async_write(asio::buffer(reply_),
+                         [self = shared_from_this()](const asio::error_code&, std::size_t) { self->stop(); });
+  }
+
+  std::shared_ptr<platform::control_stream> stream_;
+  asio::steady_timer deadline_;
   std::function<std::string()> render_;
+  std::array<char, 2048> chunk_{};
+  std::string head_;
   std::string reply_;
 };
-}  // namespace
+}  // namespace detail
 
 namespace {
 // Forward listeners: the same counters as status, one series per upstream.
@@ -155,9 +177,11 @@ std::string metrics_text(const std::vector<listener_status>& listeners, const da
 }
 
 metrics_server::metrics_server(asio::io_context& io, std::function<std::string()> render)
-    : acceptor_(io), render_(std::move(render)) {}
+    : io_(io), render_(std::move(render)) {}
 
-metrics_server::~metrics_server() { close(); }
+metrics_server::~metrics_server() {
+  close();
+}
 
 std::string metrics_server::open(const std::string& listen) {
   const auto colon = listen.rfind(':');
@@ -167,32 +191,42 @@ std::string metrics_server::open(const std::string& listen) {
   asio::error_code ec;
   auto addr = host == "*" ? asio::ip::address(asio::ip::address_v6::any()) : asio::ip::make_address(host, ec);
   if (ec) return "metrics: bad address '" + listen + "'";
-  tcp::endpoint ep(addr, static_cast<unsigned short>(std::stoul(listen.substr(colon + 1))));
-  acceptor_.open(ep.protocol(), ec);
-  if (!ec) platform::prepare_listen_socket(acceptor_, ec);
-  if (!ec) acceptor_.bind(ep, ec);
-  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) return "metrics on " + listen + ": " + ec.message();
-  do_accept();
+  asio::ip::tcp::endpoint ep(addr, static_cast<unsigned short>(std::stoul(listen.substr(colon + 1))));
+  std::string error;
+  acceptor_ = platform::open_tcp_acceptor(io_, ep, "metrics on " + listen, error);
+  if (!acceptor_) return "metrics on " + listen + ": " + error;
+  acceptor_->start([this](std::shared_ptr<platform::control_stream> stream) { admit(std::move(stream)); });
   return {};
 }
 
+void metrics_server::admit(std::shared_ptr<platform::control_stream> stream) {
+  std::erase_if(sessions_, [](const std::weak_ptr<detail::metrics_session>& s) { return s.expired(); });
+  // Over the cap, close at once: a scraper needs one connection, and the
+  // descriptors are better spent on the listeners.
+  if (sessions_.size() >= max_connections) {
+    stream->close();
+    return;
+  }
+  auto session = std::make_shared<detail::metrics_session>(io_, std::move(stream), render_);
+  sessions_.push_back(session);
+  session->start();
+}
+
 void metrics_server::close() {
-  asio::error_code ignored;
-  acceptor_.close(ignored);
+  if (acceptor_) {
+    acceptor_->close();
+    acceptor_.reset();
+  }
+  for (auto& weak : sessions_) {
+    if (auto s = weak.lock()) s->stop();
+  }
+  sessions_.clear();
 }
 
 std::string metrics_server::bound() const {
-  asio::error_code ec;
-  return endpoint_text(acceptor_.local_endpoint(ec));
-}
-
-void metrics_server::do_accept() {
-  acceptor_.async_accept([this](const asio::error_code& ec, tcp::socket socket) {
-    if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
-    if (!ec) std::make_shared<metrics_session>(std::move(socket), render_)->start();
-    do_accept();
-  });
+  if (!acceptor_) return {};
+  const auto where = acceptor_->describe();  // "tcp:ADDRESS:PORT"
+  return where.substr(where.find(':') + 1);
 }
 
 }  // namespace plexd::core

@@ -1,8 +1,10 @@
 // tcp:HOST:PORT control endpoints, loopback only: the control protocol can
-// reload the daemon, so it must never be reachable from the network.
+// reload the daemon, so it must never be reachable from the network. The
+// same acceptor, on any address, serves other stream endpoints (metrics).
 #include <asio/connect.hpp>
 #include <asio/ip/tcp.hpp>
 
+#include "accept_loop.hpp"
 #include "plexd/platform/control_transport.hpp"
 #include "plexd/platform/sockets.hpp"
 #include "stream_adapter.hpp"
@@ -22,44 +24,34 @@ bool parse_hostport(const std::string& text, std::string& host, std::string& por
   return !host.empty() && !port.empty();
 }
 
+// A listening TCP endpoint whose accepted sockets become control_streams.
 class tcp_acceptor final : public control_acceptor {
  public:
-  tcp_acceptor(asio::io_context& io) : acceptor_(io) {}
+  tcp_acceptor(asio::io_context& io, std::string what)
+      : loop_(std::make_shared<detail::accept_loop<tcp>>(io, std::move(what))), acceptor_(loop_->acceptor()) {}
+  ~tcp_acceptor() override { close(); }
+  tcp_acceptor(const tcp_acceptor&) = delete;
+  tcp_acceptor& operator=(const tcp_acceptor&) = delete;
+  tcp_acceptor(tcp_acceptor&&) = delete;
+  tcp_acceptor& operator=(tcp_acceptor&&) = delete;
 
-  bool open(const std::string& hostport, std::string& error) {
-    std::string host, port;
-    if (!parse_hostport(hostport, host, port)) {
-      error = "bad tcp endpoint '" + hostport + "' (expected tcp:HOST:PORT)";
-      return false;
-    }
+  bool open(const tcp::endpoint& ep, std::string& error) {
     asio::error_code ec;
-    auto addr = asio::ip::make_address(host, ec);
-    if (ec || !addr.is_loopback()) {
-      error = "control endpoint tcp:" + hostport + " must be a loopback address";
-      return false;
-    }
-    const auto port_num = static_cast<unsigned short>(std::stoul(port));
-    tcp::endpoint ep(addr, port_num);
     acceptor_.open(ep.protocol(), ec);
     if (!ec) prepare_listen_socket(acceptor_, ec);
     if (!ec) acceptor_.bind(ep, ec);
     if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-    if (ec) {
-      error = "cannot open control endpoint tcp:" + hostport + ": " + ec.message();
-      return false;
-    }
-    return true;
+    if (ec) error = ec.message();
+    return !ec;
   }
 
   void start(accept_handler on_accept) override {
-    on_accept_ = std::move(on_accept);
-    do_accept();
+    loop_->start([on_accept = std::move(on_accept)](tcp::socket socket) {
+      on_accept(std::make_shared<detail::stream_adapter<tcp::socket>>(std::move(socket)));
+    });
   }
 
-  void close() override {
-    asio::error_code ignored;
-    acceptor_.close(ignored);
-  }
+  void close() override { loop_->close(); }
 
   std::string describe() const override {
     asio::error_code ec;
@@ -71,23 +63,37 @@ class tcp_acceptor final : public control_acceptor {
   }
 
  private:
-  void do_accept() {
-    acceptor_.async_accept([this](const asio::error_code& ec, tcp::socket socket) {
-      if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
-      if (!ec) on_accept_(std::make_shared<detail::stream_adapter<tcp::socket>>(std::move(socket)));
-      do_accept();
-    });
-  }
-
-  tcp::acceptor acceptor_;
-  accept_handler on_accept_;
+  std::shared_ptr<detail::accept_loop<tcp>> loop_;
+  tcp::acceptor& acceptor_;  // the loop's, for opening and describing
 };
 }  // namespace
 
 std::unique_ptr<control_acceptor> open_tcp_control(asio::io_context& io, const std::string& hostport,
                                                    std::string& error) {
-  auto acceptor = std::make_unique<tcp_acceptor>(io);
-  if (!acceptor->open(hostport, error)) return nullptr;
+  std::string host, port;
+  if (!parse_hostport(hostport, host, port)) {
+    error = "bad tcp endpoint '" + hostport + "' (expected tcp:HOST:PORT)";
+    return nullptr;
+  }
+  asio::error_code ec;
+  auto addr = asio::ip::make_address(host, ec);
+  if (ec || !addr.is_loopback()) {
+    error = "control endpoint tcp:" + hostport + " must be a loopback address";
+    return nullptr;
+  }
+  const auto port_num = static_cast<unsigned short>(std::stoul(port));
+  auto acceptor = std::make_unique<tcp_acceptor>(io, "control endpoint tcp:" + hostport);
+  if (!acceptor->open(tcp::endpoint(addr, port_num), error)) {
+    error = "cannot open control endpoint tcp:" + hostport + ": " + error;
+    return nullptr;
+  }
+  return acceptor;
+}
+
+std::unique_ptr<control_acceptor> open_tcp_acceptor(asio::io_context& io, const asio::ip::tcp::endpoint& ep,
+                                                    const std::string& what, std::string& error) {
+  auto acceptor = std::make_unique<tcp_acceptor>(io, what);
+  if (!acceptor->open(ep, error)) return nullptr;
   return acceptor;
 }
 

@@ -5,6 +5,7 @@
 
 #include <asio/local/stream_protocol.hpp>
 
+#include "../common/accept_loop.hpp"
 #include "../common/native_control.hpp"
 #include "../common/stream_adapter.hpp"
 #include "socket_path.hpp"
@@ -16,7 +17,9 @@ using local = asio::local::stream_protocol;
 
 class unix_acceptor final : public control_acceptor {
  public:
-  explicit unix_acceptor(asio::io_context& io) : acceptor_(io) {}
+  unix_acceptor(asio::io_context& io, const std::string& path)
+      : loop_(std::make_shared<detail::accept_loop<local>>(io, "control endpoint unix:" + path)),
+        acceptor_(loop_->acceptor()) {}
   ~unix_acceptor() override { close(); }
   unix_acceptor(const unix_acceptor&) = delete;
   unix_acceptor& operator=(const unix_acceptor&) = delete;
@@ -44,13 +47,13 @@ class unix_acceptor final : public control_acceptor {
   }
 
   void start(accept_handler on_accept) override {
-    on_accept_ = std::move(on_accept);
-    do_accept();
+    loop_->start([on_accept = std::move(on_accept)](local::socket socket) {
+      on_accept(std::make_shared<detail::stream_adapter<local::socket>>(std::move(socket)));
+    });
   }
 
   void close() override {
-    asio::error_code ignored;
-    if (acceptor_.is_open()) acceptor_.close(ignored);
+    loop_->close();
     if (!path_.empty()) {
       detail::remove_own_socket(path_, id_);
       path_.clear();
@@ -60,18 +63,10 @@ class unix_acceptor final : public control_acceptor {
   std::string describe() const override { return "unix:" + path_; }
 
  private:
-  void do_accept() {
-    acceptor_.async_accept([this](const asio::error_code& ec, local::socket socket) {
-      if (ec == asio::error::operation_aborted || !acceptor_.is_open()) return;
-      if (!ec) on_accept_(std::make_shared<detail::stream_adapter<local::socket>>(std::move(socket)));
-      do_accept();
-    });
-  }
-
-  local::acceptor acceptor_;
+  std::shared_ptr<detail::accept_loop<local>> loop_;
+  local::acceptor& acceptor_;  // the loop's, for opening
   std::string path_;
   detail::file_id id_;
-  accept_handler on_accept_;
 };
 
 }  // namespace
@@ -83,7 +78,7 @@ const char* const native_usage = "unix:PATH";
 
 std::unique_ptr<control_acceptor> open_native_control(asio::io_context& io, const std::string& rest,
                                                       std::string& error) {
-  auto acceptor = std::make_unique<unix_acceptor>(io);
+  auto acceptor = std::make_unique<unix_acceptor>(io, rest);
   if (!acceptor->open(rest, error)) return nullptr;
   return acceptor;
 }

@@ -56,7 +56,7 @@ const plexd::core::control_callbacks& callbacks() {
   return cb;
 }
 
-void check_reply(const std::string& reply, std::string_view request, bool follow) {
+void check_reply(const std::string& reply, std::string_view request, plexd::core::reply_action action) {
   // One line each way: a raw newline would split the reply in two.
   FUZZ_CHECK(reply.find('\n') == std::string::npos);
   FUZZ_CHECK(reply.find('\r') == std::string::npos);
@@ -68,10 +68,14 @@ void check_reply(const std::string& reply, std::string_view request, bool follow
   FUZZ_CHECK(v["v"].is_number() && v["v"].as_number() == 1);
   FUZZ_CHECK(v["ok"].is_bool());
   if (!v["ok"].as_bool()) FUZZ_CHECK(v["error"].is_string() || v["reload"].is_object());
-  if (follow) {
-    const auto req = json::parse(request);
+  const auto req = json::parse(request);
+  if (action == plexd::core::reply_action::follow) {
     FUZZ_CHECK(req.ok() && req.val["cmd"].as_string() == "logs");
   }
+  // Only what is not a control request at all closes the connection.
+  const bool malformed = !req.ok() || !req.val.is_object() || req.val["cmd"].as_string().empty();
+  if (action == plexd::core::reply_action::close) FUZZ_CHECK(malformed && !v["ok"].as_bool());
+  if (!req.ok()) FUZZ_CHECK(action == plexd::core::reply_action::close);
 }
 
 // True when every string (keys included) in `v` is valid UTF-8.
@@ -118,9 +122,8 @@ void check_round_trip(std::string_view text) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view line(reinterpret_cast<const char*>(data), size);
-  bool follow = true;  // must be reset by every call
-  const std::string reply = plexd::core::handle_control_request(line, callbacks(), follow);
-  check_reply(reply, line, follow);
+  const auto reply = plexd::core::handle_control_request(line, callbacks());
+  check_reply(reply.line, line, reply.action);
   check_round_trip(line);
   return 0;
 }

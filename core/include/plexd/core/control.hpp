@@ -11,12 +11,18 @@
 //   -> {"v":1,"cmd":"ping"}
 //   <- {"v":1,"ok":true,"version":"0.1.0"}
 // Errors: {"v":1,"ok":false,"error":"..."}. A request line longer than
-// max_request bytes gets an error and the connection is closed.
+// max_request bytes, or one that is not a JSON object with a "cmd", gets
+// an error and the connection is closed (so an HTTP request smuggled in
+// from a browser runs nothing). Reload lines sent before the answer to an
+// earlier reload share that reload and its answer. When max_clients are
+// connected, a new client closes the one idle the longest.
 #pragma once
 
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include <asio/io_context.hpp>
 
@@ -40,10 +46,21 @@ struct control_callbacks {
   std::string version;
 };
 
-/// Handles one request line (no newline); returns the reply line (no
-/// newline). Pure apart from the callbacks; the fuzz target drives it.
-/// Sets `follow` when the client asked to follow the log.
-std::string handle_control_request(std::string_view line, const control_callbacks& cb, bool& follow);
+/// What the connection does once the reply is sent.
+enum class reply_action {
+  answer,  // wait for the next request
+  follow,  // the client asked to follow the log: send new records as they come
+  close,   // malformed (not a control client): close, ignore the rest of the stream
+};
+
+struct control_reply {
+  std::string line;  // no newline
+  reply_action action = reply_action::answer;
+};
+
+/// Handles one request line (no newline). Pure apart from the callbacks;
+/// the fuzz target drives it.
+control_reply handle_control_request(std::string_view line, const control_callbacks& cb);
 
 /// A log record as the protocol sends it.
 json::value record_json(const log_record& r);
@@ -70,8 +87,9 @@ class control_server {
   class client;
   asio::io_context& io_;
   std::shared_ptr<control_callbacks> callbacks_;
+  void admit(std::shared_ptr<platform::control_stream> stream);
   std::unique_ptr<platform::control_acceptor> acceptor_;
-  std::shared_ptr<std::vector<std::weak_ptr<client>>> clients_;
+  std::vector<std::weak_ptr<client>> clients_;  // in the order they came
 };
 
 }  // namespace plexd::core

@@ -2,15 +2,20 @@
 // on GET /metrics, over a deliberately tiny HTTP/1.0 responder.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include <asio/io_context.hpp>
-#include <asio/ip/tcp.hpp>
 
 #include "plexd/core/server.hpp"
+
+namespace plexd::platform {
+class control_acceptor;
+class control_stream;
+}  // namespace plexd::platform
 
 namespace plexd::core {
 
@@ -23,9 +28,17 @@ struct daemon_gauges {
 /// The exposition text for `listeners` and the daemon-wide gauges.
 std::string metrics_text(const std::vector<listener_status>& listeners, const daemon_gauges& gauges);
 
+namespace detail {
+class metrics_session;
+}
+
 class metrics_server {
  public:
   static constexpr std::size_t max_request = 8192;
+  /// Connections served at once; more are closed as they come.
+  static constexpr std::size_t max_connections = 16;
+  /// From accept to the last byte of the answer.
+  static constexpr std::chrono::seconds request_timeout{5};
 
   metrics_server(asio::io_context& io, std::function<std::string()> render);
   ~metrics_server();
@@ -38,9 +51,11 @@ class metrics_server {
   std::string bound() const;
 
  private:
-  void do_accept();
-  asio::ip::tcp::acceptor acceptor_;
+  void admit(std::shared_ptr<platform::control_stream> stream);
+  asio::io_context& io_;
   std::function<std::string()> render_;
+  std::unique_ptr<platform::control_acceptor> acceptor_;
+  std::vector<std::weak_ptr<detail::metrics_session>> sessions_;
 };
 
 }  // namespace plexd::core

@@ -11,6 +11,7 @@
 #include <asio/buffer.hpp>
 #include <asio/error_code.hpp>
 #include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
 
 namespace plexd::platform {
 
@@ -31,7 +32,9 @@ class control_acceptor {
  public:
   using accept_handler = std::function<void(std::shared_ptr<control_stream>)>;
   virtual ~control_acceptor() = default;
-  /// Starts accepting; `on_accept` runs on the io_context for each client.
+  /// Starts accepting; `on_accept` runs on the io_context for each client,
+  /// never after close(). The acceptor may be destroyed right after close()
+  /// even while completions are queued.
   virtual void start(accept_handler on_accept) = 0;
   /// Stops accepting and removes what the endpoint left behind (socket file).
   virtual void close() = 0;
@@ -40,14 +43,12 @@ class control_acceptor {
 };
 
 /// Opens `endpoint` for listening. On failure returns nullptr and sets `error`.
-std::unique_ptr<control_acceptor> open_control_endpoint(asio::io_context& io,
-                                                        const std::string& endpoint,
+std::unique_ptr<control_acceptor> open_control_endpoint(asio::io_context& io, const std::string& endpoint,
                                                         std::string& error);
 
 /// Connects to `endpoint` (blocking connect, then async use). On failure
 /// returns nullptr and sets `error`.
-std::shared_ptr<control_stream> connect_control_endpoint(asio::io_context& io,
-                                                         const std::string& endpoint,
+std::shared_ptr<control_stream> connect_control_endpoint(asio::io_context& io, const std::string& endpoint,
                                                          std::string& error);
 
 /// Makes a control_stream over a connected TCP socket (shared by the
@@ -56,5 +57,12 @@ std::unique_ptr<control_acceptor> open_tcp_control(asio::io_context& io, const s
                                                    std::string& error);
 std::shared_ptr<control_stream> connect_tcp_control(asio::io_context& io, const std::string& hostport,
                                                     std::string& error);
+
+/// A TCP endpoint on any address for other stream services (metrics), with
+/// the accept loop every endpoint shares: back-off when descriptors run
+/// out, and no completion touching a closed acceptor. `what` names it in
+/// the log. On failure returns nullptr and sets `error` (the system's text).
+std::unique_ptr<control_acceptor> open_tcp_acceptor(asio::io_context& io, const asio::ip::tcp::endpoint& ep,
+                                                    const std::string& what, std::string& error);
 
 }  // namespace plexd::platform
