@@ -117,7 +117,7 @@ TEST_CASE("discard reads everything and sends nothing", "[handlers]") {
 
 TEST_CASE("one process serves several listeners at once", "[handlers]") {
   plexd_daemon d(listener_toml("echo", "echo") + listener_toml("hello", "greet") + listener_toml("chat", "chat") +
-           listener_toml("sink", "discard") + listener_toml("echo2", "echo", "suffix = \"!\""));
+                 listener_toml("sink", "discard") + listener_toml("echo2", "echo", "suffix = \"!\""));
   REQUIRE(d.wait_ready());
   client e1, e2, g;
   REQUIRE(e1.connect(d.port("echo")));
