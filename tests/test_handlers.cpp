@@ -117,7 +117,7 @@ TEST_CASE("discard reads everything and sends nothing", "[handlers]") {
 
 TEST_CASE("one process serves several listeners at once", "[handlers]") {
   plexd_daemon d(listener_toml("echo", "echo") + listener_toml("hello", "greet") + listener_toml("chat", "chat") +
-           listener_toml("sink", "discard") + listener_toml("echo2", "echo", "suffix = \"!\""));
+                 listener_toml("sink", "discard") + listener_toml("echo2", "echo", "suffix = \"!\""));
   REQUIRE(d.wait_ready());
   client e1, e2, g;
   REQUIRE(e1.connect(d.port("echo")));
@@ -128,4 +128,49 @@ TEST_CASE("one process serves several listeners at once", "[handlers]") {
   CHECK(e1.read_exact(1) == "a");
   CHECK(e2.read_exact(2) == "b!");
   CHECK(g.read_until_closed(5s) == "Hello");
+}
+
+TEST_CASE("echo: a reload that changes framing applies to new connections - open ones keep theirs", "[handlers]") {
+  std::uint16_t port = 0;
+  {
+    asio::io_context io;
+    asio::ip::tcp::acceptor a(io, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+    port = a.local_endpoint().port();
+  }
+  const auto bind = "127.0.0.1:" + std::to_string(port);
+  plexd_daemon d(listener_toml("echo", "echo", "framing = \"raw\"\nsuffix = \"!\"", bind));
+  REQUIRE(d.wait_ready());
+  client before;
+  REQUIRE(before.connect(port));
+  before.send("ab");
+  CHECK(before.read_exact(3) == "ab!");
+  d.rewrite(listener_toml("echo", "echo", "framing = \"line\"\nsuffix = \"!\"", bind));
+  REQUIRE(d.cli({"reload"}).exit_code == 0);
+  client after;
+  REQUIRE(after.connect(port));
+  after.send("x\ny\n");
+  CHECK(after.read_line() == "x!");  // line framing: one reply per line
+  CHECK(after.read_line() == "y!");
+  before.send("cd");
+  CHECK(before.read_exact(3) == "cd!");  // still raw: the chunk as it came, no newline
+}
+
+TEST_CASE("chat: lines before an over-long line go out at once - never with someone else's line", "[handlers]") {
+  plexd_daemon d(listener_toml("chat", "chat", "announce = false\nmax_line = 100"));
+  REQUIRE(d.wait_ready());
+  const auto port = d.port("chat");
+  client reader, bad, good;
+  REQUIRE(reader.connect(port));
+  REQUIRE(bad.connect(port));
+  REQUIRE(good.connect(port));
+  const std::string pbad = "127.0.0.1:" + std::to_string(bad.local_port());
+  const std::string pgood = "127.0.0.1:" + std::to_string(good.local_port());
+  // Two complete lines, then a line over max_line, all in one write.
+  bad.send("first\nsecond\n" + std::string(500, 'x') + "\n");
+  CHECK(bad.wait_closed(5s));
+  CHECK(reader.read_line() == pbad + ": first");
+  CHECK(reader.read_line() == pbad + ": second");
+  good.send("hello\n");
+  CHECK(reader.read_line() == pgood + ": hello");
+  CHECK(reader.read_some(300ms).empty());  // nothing of the dropped client came back later
 }

@@ -23,6 +23,7 @@ class fake_connection final : public core::connection {
   const std::string& listener_name() const override { return listener_; }
   unsigned worker_index() const override { return 0; }
   std::size_t queued() const override { return 0; }
+  std::size_t max_output() const override { return std::size_t{1} << 20; }
   void pause_reading() override { paused = true; }
   void resume_reading() override { paused = false; }
   void attach(std::unique_ptr<core::connection_state> state) override { state_ = std::move(state); }

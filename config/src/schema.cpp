@@ -210,6 +210,13 @@ constexpr auto chat_table = std::to_array<key_spec<handler_options>>({
      [](const field& f, handler_options& o) { opt<chat_options>(o).announce = f.boolean(); }},
     {"welcome", kind::string, [](const field& f, handler_options& o) { opt<chat_options>(o).welcome = f.text(); }},
     {"goodbye", kind::string, [](const field& f, handler_options& o) { opt<chat_options>(o).goodbye = f.text(); }},
+    {"line_rate", kind::string,
+     [](const field& f, handler_options& o) { accepted(f, parse_rate(f.text(), opt<chat_options>(o).line_rate)); }},
+    {"line_burst", kind::integer, [](const field& f, handler_options& o) {
+       std::size_t burst = 0;
+       set_int(f, burst, 1);
+       opt<chat_options>(o).line_burst = static_cast<double>(burst);
+     }},
 });
 
 }  // namespace

@@ -14,7 +14,9 @@ class echo_handler final : public handler {
   explicit echo_handler(const config::echo_options& o)
       : options_(o), plain_(o.prefix.empty() && o.suffix.empty()), line_(o.framing_mode == config::framing::line) {}
 
-  bool line_based() const override { return line_; }
+  // Asked when a connection opens: a reload's framing applies to new
+  // connections, while each open one keeps the framing it started with.
+  bool line_based() const override { return line_.load(std::memory_order_relaxed); }
 
   void on_data(connection& c, std::string_view data) override {
     if (plain_.load(std::memory_order_relaxed)) {
@@ -36,17 +38,16 @@ class echo_handler final : public handler {
   }
 
   void update(const config::handler_options& options) override {
-    // Framing is fixed for the listener's lifetime: a reload that changes
-    // it changes nothing for connections already mid-stream.
     const auto& o = std::get<config::echo_options>(options);
     options_.set(o);
     plain_ = o.prefix.empty() && o.suffix.empty();
+    line_ = o.framing_mode == config::framing::line;
   }
 
  private:
   options_slot<config::echo_options> options_;
   std::atomic<bool> plain_;  // no prefix and no suffix: echo the bytes as they are
-  const bool line_;
+  std::atomic<bool> line_;
 };
 }  // namespace
 

@@ -15,6 +15,7 @@
 #include <asio/steady_timer.hpp>
 
 #include "access.hpp"
+#include "log_limiter.hpp"
 #include "loop_context.hpp"
 #include "plexd/config/config.hpp"
 #include "plexd/core/handler.hpp"
@@ -58,6 +59,9 @@ class listener : public std::enable_shared_from_this<listener> {
   std::uint32_t idle_ticks() const { return idle_ticks_.load(std::memory_order_relaxed); }
   bool has_idle_timeout() const { return idle_ticks() != 0; }
 
+  /// Rate limit for the disconnect records of this listener's sessions.
+  log_limiter& disconnect_log() { return disconnect_log_; }
+
   /// A session admitted from `source_key` has ended.
   void session_closed(const std::string& source_key);
 
@@ -97,6 +101,7 @@ class listener : public std::enable_shared_from_this<listener> {
   std::uint64_t refusals_unlogged_ = 0;
   std::mutex refusal_log_mutex_;  // refusals are decided on worker threads too (accept_proxy)
   std::shared_ptr<proxy_acceptor> proxy_;  // made when accept_proxy is first on
+  log_limiter disconnect_log_;
 };
 
 /// "ADDRESS:PORT" (or "[V6]:PORT") of an endpoint; IPv4-mapped shown as IPv4.

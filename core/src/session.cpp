@@ -17,19 +17,16 @@ constexpr int max_reads_per_wakeup = 4;
 // How long a closing session waits for the peer's EOF after shutdown(send),
 // so that unread input does not turn our last bytes into an RST.
 constexpr std::uint32_t linger_ticks = 10;
-// Replies at least this large are written directly instead of gathered.
-constexpr std::size_t gather_limit = 4096;
 }  // namespace
 
 session::session(worker& w, listener& owner, socket_type socket, std::string peer)
-    : listener_(&owner),
-      socket_(std::move(socket)),
-      peer_(std::move(peer)),
-      opened_ms_(w.now_ms()) {}
+    : listener_(&owner), socket_(std::move(socket)), peer_(std::move(peer)), opened_ms_(w.now_ms()) {}
 
 session::~session() = default;
 
-worker& session::this_worker() { return worker::current(); }
+worker& session::this_worker() {
+  return worker::current();
+}
 
 session_ref::session_ref(session* s) : p_(s) {
   if (p_ != nullptr) ++p_->refs_;
@@ -62,15 +59,6 @@ const char* session::reason_text(reason r) {
   return "closed";
 }
 
-session::buffers& session::buf() {
-  if (!buf_) buf_ = std::make_unique<buffers>();
-  return *buf_;
-}
-
-void session::release_buffers_if_empty() {
-  if (buf_ && buf_->in.empty() && buf_->out_off >= buf_->out.size()) buf_.reset();
-}
-
 void session::set_carried_endpoints(const asio::ip::tcp::endpoint& source,
                                     const asio::ip::tcp::endpoint& destination) {
   carried_ = std::make_unique<std::pair<asio::ip::tcp::endpoint, asio::ip::tcp::endpoint>>(source, destination);
@@ -88,14 +76,27 @@ asio::ip::tcp::endpoint session::local_endpoint() const {
   return socket_.local_endpoint(ec);
 }
 
-const std::string& session::listener_name() const { return listener_->name(); }
-unsigned session::worker_index() const { return this_worker().index(); }
+const std::string& session::listener_name() const {
+  return listener_->name();
+}
+unsigned session::worker_index() const {
+  return this_worker().index();
+}
 
 void session::start(first_read mode) {
   this_worker().add(this);
   last_active_ = this_worker().now_tick();
+  handler& h = listener_->get_handler();
+  line_based_ = h.line_based();
   spdlog::debug("listener {}: {} connected", listener_->name(), peer_);
-  listener_->get_handler().on_open(*this);
+  // A welcome or banner is a reply like any other: written at once.
+  in_batch_ = true;
+  h.on_open(*this);
+  in_batch_ = false;
+  if (state_ != state::closed) {
+    flush_batch();
+    try_flush();
+  }
   if (state_ != state::open && state_ != state::lingering) return;
   if (mode == first_read::now) {
     on_readable({});
@@ -104,12 +105,57 @@ void session::start(first_read mode) {
   }
 }
 
-void session::pause_reading() { paused_ = true; }
+std::size_t session::max_output() const {
+  return listener_->max_output();
+}
+
+void session::pause_reading() {
+  if (paused_ || finished_) return;
+  paused_ = true;
+  set_deadline_watch(watch::add);
+  // A paused session has no pending wait to own it: it owns itself until
+  // it resumes or ends.
+  ++refs_;
+}
 
 void session::resume_reading() {
   if (!paused_) return;
+  const session_ref keep(this);
+  end_pause();
+  // After the client's FIN (a proxied stream) there is nothing left to read.
+  if (state_ != state::open || peer_eof_) return;
+  last_active_ = this_worker().now_tick();  // waiting for the room is not idleness
+  if (has_held()) {
+    // Usually called from inside another session's handler: handle the
+    // kept input later, on the loop, not re-entrantly.
+    asio::post(this_worker().io(), [self = session_ref(this)] { self->handle_held(); });
+  } else {
+    wait_readable();
+  }
+}
+
+void session::end_pause() {
+  // The caller holds a reference, so dropping the pause's own is safe.
   paused_ = false;
-  if (state_ == state::open && !peer_eof_) wait_readable();
+  set_deadline_watch(watch::remove);
+  --refs_;
+}
+
+void session::set_deadline_watch(watch w) {
+  // A paused session is visited by the sweep (on_paused_tick) like one
+  // with a deadline.
+  if (w == watch::add) {
+    this_worker().add_deadline();
+  } else {
+    this_worker().remove_deadline();
+  }
+}
+
+void session::handle_held() {
+  if (finished_ || state_ != state::open || paused_ || !has_held()) return;
+  std::string held = std::move(buf_->held);
+  buf_->held.clear();
+  if (handle_input(held.data(), held.size()) && state_ == state::open) wait_readable();
 }
 
 void session::wait_readable() {
@@ -126,6 +172,7 @@ void session::on_readable(const asio::error_code& ec) {
     fail(reason::wait_failed, true);
     return;
   }
+  if (paused_ && state_ == state::open) return;  // resume_reading() re-arms the wait
   char* buf = this_worker().read_buffer();
   for (int i = 0; i < max_reads_per_wakeup; ++i) {
     asio::error_code rec;
@@ -150,138 +197,55 @@ void session::on_readable(const asio::error_code& ec) {
     bytes_in_ += n;
     listener_->stats().bytes_in.fetch_add(n, std::memory_order_relaxed);
     last_active_ = this_worker().now_tick();
-    if (state_ == state::open) handle_input(buf, n);  // closing/lingering: discard
+    // closing/lingering: the input is discarded.
     // The analyzer assumes asio::post runs fail()'s teardown at once and that
     // no session_ref is held; both are false (`self` holds this session).
-    if (state_ == state::closed) return;  // NOLINT(clang-analyzer-cplusplus.NewDelete)
+    if (state_ == state::open && !handle_input(buf, n)) return;  // NOLINT(clang-analyzer-cplusplus.NewDelete)
+    if (state_ == state::closed) return;
     if (n < worker::read_buffer_size) break;  // a short read drained the socket
-    if (paused_ && state_ == state::open) return;  // resume_reading() re-arms the wait
   }
   if (state_ != state::closed && state_ != state::closing) wait_readable();
 }
 
-void session::handle_input(const char* data, std::size_t size) {
+bool session::handle_input(const char* data, std::size_t size) {
   handler& h = listener_->get_handler();
   in_batch_ = true;
-  if (h.line_based()) {
-    // Most reads hold whole lines: frame them with a scratch string and
-    // keep a buffer only when a line continues in the next read.
-    std::string scratch;
-    std::string& partial = buf_ ? buf_->in : scratch;
-    const bool ok = split_lines(partial, std::string_view(data, size), listener_->max_line(),
-                                [&](std::string_view line) {
-                                  if (state_ == state::open) h.on_line(*this, line);
-                                });
-    if (!scratch.empty()) buf().in = std::move(scratch);
-    if (!ok) {
-      in_batch_ = false;
-      this_worker().batch_output().clear();
-      spdlog::warn("listener {}: {} sent a line longer than max_line ({} bytes); disconnecting",
-                   listener_->name(), peer_, listener_->max_line());
-      fail(reason::max_line, true);
-      return;
-    }
+  bool go_on = true;
+  if (line_based_) {
+    go_on = frame_input(h, std::string_view(data, size));
   } else {
     h.on_data(*this, std::string_view(data, size));
   }
-  if (state_ != state::closed) h.on_batch_end(*this);
+  // Always: what the handler gathered from the lines it was given must go
+  // out now, even if this read ends the session or pauses it.
+  h.on_batch_end(*this);
   in_batch_ = false;
-  flush_batch();
-  try_flush();
+  if (state_ == state::open || state_ == state::closing) {
+    flush_batch();
+    try_flush();
+  } else {
+    this_worker().batch_output().clear();
+  }
   release_buffers_if_empty();
+  return go_on && state_ != state::closed && !(paused_ && state_ == state::open);
 }
 
-void session::send(std::string_view data) {
-  if (state_ != state::open || data.empty()) return;
-  std::string& batch = this_worker().batch_output();
-  const std::size_t pending = queued() + (in_batch_ ? batch.size() : 0);
-  if (pending + data.size() > listener_->max_output()) {
-    spdlog::warn("listener {}: {} is not reading; output queue would exceed max_output ({} bytes); disconnecting",
-                 listener_->name(), peer_, listener_->max_output());
-    fail(reason::max_output, true);
-    return;
-  }
-  if (queued() == 0 && !writing_) {
-    // Small replies are gathered in the thread's buffer (no allocation, one
-    // write per read); a large one with nothing gathered before it goes
-    // straight out, since copying it would cost more than the call it saves.
-    if (in_batch_ && (data.size() < gather_limit || !batch.empty())) {
-      batch.append(data);
-      return;
-    }
-    // The common case: the socket takes it all and nothing is copied.
-    std::size_t written = 0;
-    if (!write_some(data, written)) return;
-    data.remove_prefix(written);
-    if (data.empty()) return;
-  }
-  buf().out.append(data);
-  if (!in_batch_) try_flush();
-}
-
-void session::flush_batch() {
-  std::string& batch = this_worker().batch_output();
-  if (batch.empty()) return;
-  std::size_t written = 0;
-  if (state_ != state::closed && write_some(batch, written) && written < batch.size()) {
-    buf().out.append(batch, written);  // only what the socket would not take
-  }
-  batch.clear();
-  if (batch.capacity() > 4 * worker::read_buffer_size) std::string().swap(batch);
-}
-
-bool session::write_some(std::string_view data, std::size_t& written) {
-  asio::error_code ec;
-  written = socket_.write_some(asio::buffer(data.data(), data.size()), ec);
-  if (ec == asio::error::would_block || ec == asio::error::try_again) {
-    written = 0;
-    return true;
-  }
-  if (ec) {
-    const bool reset = ec == asio::error::broken_pipe || ec == asio::error::connection_reset;
-    fail(reset ? reason::reset : reason::write_error, false);
+bool session::frame_input(handler& h, std::string_view data) {
+  // Most reads hold whole lines: frame them with a scratch string and
+  // keep a buffer only when a line continues in the next read.
+  std::string scratch;
+  std::string& partial = buf_ ? buf_->in : scratch;
+  const auto r = frame_lines(partial, data, listener_->max_line(), [&](std::string_view line) {
+    if (state_ == state::open) h.on_line(*this, line);
+    return state_ == state::open && !paused_;
+  });
+  if (!scratch.empty()) buf().in = std::move(scratch);
+  if (r.status == frame_status::too_long) {
+    disconnect_for(reason::max_line);
     return false;
   }
-  bytes_out_ += written;
-  listener_->stats().bytes_out.fetch_add(written, std::memory_order_relaxed);
-  last_active_ = this_worker().now_tick();
-  return true;
-}
-
-void session::try_flush() {
-  if (writing_ || state_ == state::closed || state_ == state::lingering) return;
-  if (buf_) {
-    auto& b = *buf_;
-    while (b.out_off < b.out.size()) {
-      std::size_t written = 0;
-      if (!write_some(std::string_view(b.out).substr(b.out_off), written)) return;
-      if (written == 0) {
-        wait_writable();
-        return;
-      }
-      b.out_off += written;
-    }
-    // Drained: an idle session holds no output buffer.
-    const bool had_queue = !b.out.empty();
-    std::string().swap(b.out);
-    b.out_off = 0;
-    release_buffers_if_empty();
-    if (had_queue && state_ == state::open) listener_->get_handler().on_drained(*this);
-  }
-  after_flush();
-}
-
-void session::wait_writable() {
-  writing_ = true;
-  socket_.async_wait(asio::socket_base::wait_write, [self = session_ref(this)](const asio::error_code& ec) {
-    self->writing_ = false;
-    if (self->finished_ || self->state_ == state::closed) return;
-    if (ec) {
-      self->fail(reason::wait_failed, true);
-      return;
-    }
-    self->try_flush();
-  });
+  if (r.status == frame_status::stopped && state_ == state::open) buf().held.assign(data.substr(r.consumed));
+  return r.status == frame_status::done;
 }
 
 void session::close_after_flush() {
@@ -316,6 +280,13 @@ void session::set_deadline(std::uint32_t tick) {
   deadline_ = tick;
 }
 
+bool session::idle_expired(std::uint32_t now) const {
+  // Closing counts too: a peer that half-closed and stopped reading would
+  // otherwise hold its queue forever.
+  const auto idle = listener_->idle_ticks();
+  return idle != 0 && (state_ == state::open || state_ == state::closing) && now - last_active_ >= idle;
+}
+
 void session::on_tick(std::uint32_t now) {
   if (finished_) return;
   if (deadline_ != 0 && now >= deadline_) {
@@ -330,13 +301,11 @@ void session::on_tick(std::uint32_t now) {
     finish();
     return;
   }
-  const auto idle = listener_->idle_ticks();
-  if (idle != 0 && state_ == state::open && now - last_active_ >= idle) {
-    spdlog::info("listener {}: {} idle for {} ms; closing", listener_->name(), peer_,
-                 std::chrono::duration_cast<std::chrono::milliseconds>(idle * worker::tick_period).count());
-    close_reason_ = reason::idle;
-    finish();
+  if (idle_expired(now)) {
+    disconnect_for(reason::idle);
+    return;
   }
+  if (paused_ && state_ == state::open) listener_->get_handler().on_paused_tick(*this);
 }
 
 void session::begin_drain(std::uint32_t deadline) {
@@ -349,8 +318,10 @@ void session::begin_drain(std::uint32_t deadline) {
 }
 
 void session::drain_at(std::uint32_t deadline) {
-  if (finished_ || state_ != state::open) return;
-  drain_at_deadline_ = true;
+  if (finished_ || state_ == state::closed) return;
+  // Open: keep serving until the deadline, then say goodbye and drain.
+  // Already closing or lingering: the deadline simply ends it.
+  if (state_ == state::open) drain_at_deadline_ = true;
   set_deadline(deadline);
 }
 
@@ -398,13 +369,14 @@ void session::finish() {
   asio::error_code ignored;
   socket_.close(ignored);  // cancels the pending waits; they hold `self`
   if (close_is_error_) listener_->stats().errors.fetch_add(1, std::memory_order_relaxed);
+  const session_ref keep(this);
+  if (paused_) end_pause();
   listener_->get_handler().on_close(*this);
   if (deadline_ != 0) this_worker().remove_deadline();
   this_worker().remove(this);
   const std::uint32_t ms = this_worker().now_ms() - opened_ms_;
   spdlog::debug("listener {}: {} {}: {} bytes in, {} bytes out, {} ms", listener_->name(), peer_,
-                reason_text(close_reason_),
-                bytes_in_, bytes_out_, ms);
+                reason_text(close_reason_), bytes_in_, bytes_out_, ms);
   listener_->session_closed(peer_.substr(0, peer_.rfind(':')));
 }
 

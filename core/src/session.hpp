@@ -2,6 +2,8 @@
 // for readability, then reads into its thread's shared buffer until a
 // short read; replies go straight to the socket and only what would block
 // is queued (shared/notes/asio-performance.md measured this shape).
+// Output for a client other than the one being read (a chat line) is
+// gathered and written once at the end of the event-loop turn.
 #pragma once
 
 #include <chrono>
@@ -63,6 +65,10 @@ class session final : public connection {
   void shutdown_send() override;
   void close_now(close_kind how) override;
   void close_within(std::chrono::milliseconds after) override;
+  std::size_t max_output() const override;
+
+  /// The worker's end-of-turn flush: writes what send() gathered.
+  void flush_deferred();
 
   /// Called by the worker's sweep: idle timeout and deadlines.
   void on_tick(std::uint32_t now);
@@ -92,12 +98,26 @@ class session final : public connection {
 
   void wait_readable();
   void on_readable(const asio::error_code& ec);
-  void handle_input(const char* data, std::size_t size);
+  /// Frames and hands over input; false once reading must stop (paused
+  /// mid-read, or the session ended). What a pause leaves is kept in `held`.
+  bool handle_input(const char* data, std::size_t size);
+  bool frame_input(handler& h, std::string_view data);
+  void handle_held();
+  void reply(std::string_view data);
+  void defer(std::string_view data);
+  /// A queue over max_output: offer it to the socket once more, then
+  /// disconnect if the socket still refuses too much. True if it survived.
+  bool check_output_limit();
+  void disconnect_for(reason why);
+  enum class watch : std::uint8_t { add, remove };
+  void set_deadline_watch(watch w);
+  void end_pause();
   void wait_writable();
   void try_flush();
   void flush_batch();
   bool write_some(std::string_view data, std::size_t& written);
   void after_flush();
+  bool idle_expired(std::uint32_t now) const;
   void set_deadline(std::uint32_t tick);
   /// Ends the session later, on the loop: safe to call from anywhere,
   /// including another session's fan-out.
@@ -107,12 +127,17 @@ class session final : public connection {
   /// Allocated only while a line spans reads or output is queued, so an
   /// idle connection carries one pointer instead of two strings.
   struct buffers {
-    std::string in;   // an unterminated line (line framing only)
+    std::string in;    // an unterminated line (line framing only)
+    std::string held;  // input read but not handled yet (reading paused mid-read)
+    // Output the socket did not take yet. Compacted when the part already
+    // written dominates, so a queue that never empties stays bounded.
     std::string out;  // output the socket did not take yet
     std::size_t out_off = 0;
   };
   buffers& buf();
   void release_buffers_if_empty();
+  void append_output(std::string_view data);
+  bool has_held() const { return buf_ && !buf_->held.empty(); }
 
   static worker& this_worker();  // see worker::current()
 
@@ -141,6 +166,8 @@ class session final : public connection {
   bool paused_ : 1 = false;
   bool fin_pending_ : 1 = false;  // shutdown_send() waits for the queue to drain
   bool deadline_is_fin_ : 1 = false;
+  bool line_based_ : 1 = false;      // fixed when the connection opens
+  bool flush_deferred_ : 1 = false;  // in the worker's end-of-turn list
 };
 
 }  // namespace plexd::core

@@ -1,5 +1,7 @@
 #include "worker.hpp"
 
+#include <asio/post.hpp>
+
 #include "session.hpp"
 
 namespace plexd::core {
@@ -43,6 +45,21 @@ std::vector<session_ref> worker::snapshot() {
   return all;
 }
 
+void worker::defer_flush(session* s) {
+  deferred_.emplace_back(s);
+  if (deferred_.size() > 1) return;
+  // Posted now, it runs after the completions this turn already has ready.
+  asio::post(io_, [this] { flush_deferred(); });
+}
+
+void worker::flush_deferred() {
+  flushing_.swap(deferred_);
+  // A flush may close a session, whose notices defer more output: that
+  // goes to deferred_ and gets a flush of its own.
+  for (auto& s : flushing_) s->flush_deferred();
+  flushing_.clear();
+}
+
 void worker::start_sweep(const std::atomic<bool>* idle_checks) {
   idle_checks_ = idle_checks;
   timer_.expires_after(tick_period);
@@ -64,9 +81,11 @@ void worker::on_tick() {
 namespace {
 // One per thread by design: see worker::current().
 thread_local worker* current_worker = nullptr;  // NOLINT(cppcoreguidelines-avoid-non-const-global-variables)
-}
+}  // namespace
 
-worker& worker::current() { return *current_worker; }
+worker& worker::current() {
+  return *current_worker;
+}
 
 void worker::run() {
   current_worker = this;

@@ -69,12 +69,18 @@ class worker {
   void release();
   void join();
 
+  /// Writes `s`'s gathered output when this loop turn's ready completions
+  /// have run: one write per client per turn, however many lines reached
+  /// it (the first call of a turn posts the flush).
+  void defer_flush(session* s);
+
   /// Sessions with a pending deadline make the sweep look at every session.
   void add_deadline() { ++deadlines_; }
   void remove_deadline() { --deadlines_; }
 
  private:
   void on_tick();
+  void flush_deferred();
 
   unsigned index_;
   asio::io_context io_;
@@ -82,6 +88,8 @@ class worker {
   asio::executor_work_guard<asio::io_context::executor_type> guard_;
   std::unique_ptr<char[]> read_buffer_;
   std::string batch_output_;
+  std::vector<session_ref> deferred_;
+  std::vector<session_ref> flushing_;  // deferred_ of the turn being flushed (capacity reused)
   std::uint32_t tick_ = 1;
   std::chrono::steady_clock::time_point epoch_ = std::chrono::steady_clock::now();
   session* head_ = nullptr;

@@ -42,6 +42,10 @@ struct chat_options {
   bool announce = true;
   std::string welcome;
   std::string goodbye = "Shutdown Server\n";
+  // Per-client pacing of lines: reading from a client pauses once it has
+  // used its burst, and resumes as the rate allows; no line is dropped.
+  double line_rate = 0;   // lines per second; 0 = unlimited
+  double line_burst = 0;  // lines; 0 = one second's worth (at least 1)
   bool operator==(const chat_options&) const = default;
 };
 

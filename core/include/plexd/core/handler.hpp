@@ -38,8 +38,11 @@ enum class close_kind : std::uint8_t {
 /// What a handler sees of one client connection.
 class connection {
  public:
-  /// Queues bytes for the client; sent as soon as the socket takes them.
-  /// A client whose queue would exceed max_output is disconnected.
+  /// Queues bytes for the client. A reply to the client's own input is
+  /// written when that input has been handled; output for anyone else (a
+  /// chat line) is gathered and written once when the event-loop turn ends.
+  /// Only bytes the socket refused count against max_output; a client whose
+  /// real queue would exceed it is disconnected.
   virtual void send(std::string_view data) = 0;
   /// Closes the connection once everything queued has been sent.
   virtual void close_after_flush() = 0;
@@ -58,8 +61,12 @@ class connection {
   /// Back-pressure: stop reading from this client until resume_reading().
   /// Input already read is still handled; the kernel buffers the rest and
   /// TCP slows the client down.
+  /// Pausing inside on_line stops the session after that line: the rest
+  /// of the read is kept (not dropped) and handled after resume_reading().
   virtual void pause_reading() = 0;
   virtual void resume_reading() = 0;
+  /// The listener's max_output (a handler's back-pressure threshold).
+  virtual std::size_t max_output() const = 0;
 
   // For handlers that join the client to a second stream (forward).
   /// Attaches per-connection state; the connection owns it from then on.
@@ -94,7 +101,7 @@ class handler {
  public:
   virtual ~handler() = default;
   /// True if the session should split input into lines (on_line) instead
-  /// of passing raw chunks (on_data).
+  /// of passing raw chunks (on_data). Asked once per connection, when it opens.
   virtual bool line_based() const = 0;
   virtual void on_open(connection&) {}
   virtual void on_data(connection&, std::string_view) {}
@@ -106,6 +113,9 @@ class handler {
   /// Output that send() had to queue has now all been taken by the socket
   /// (the moment to resume whatever was paused for this client).
   virtual void on_drained(connection&) {}
+  /// Called about every 100 ms while reading from this client is paused,
+  /// so a handler waiting for something that may never come can give up.
+  virtual void on_paused_tick(connection&) {}
   /// The daemon is stopping or the listener was removed: say goodbye.
   virtual void on_stop(connection&) {}
   /// Reload: new options of the same handler kind, applied from now on.
