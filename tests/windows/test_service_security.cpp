@@ -111,13 +111,14 @@ TEST_CASE("events: stop and reload events created before the daemon are reported
   const auto name = unique_name();
   const auto log = dir.file("plexd.log");
   const auto config = dir.write("plexd.toml", pipe_toml(name, log) + echo_listener);
-  std::wstring command = L"\"" + win::to_wide(PLEXD_BINARY) + L"\" run -c \"" + win::to_wide(config) + L"\"";
+  const std::wstring application = win::to_wide(PLEXD_BINARY);
+  std::wstring command = L"\"" + application + L"\" run -c \"" + win::to_wide(config) + L"\"";
   STARTUPINFOW si{};
   si.cb = sizeof si;
   PROCESS_INFORMATION pi{};
   // Suspended: the events are made under the daemon's pid before it runs,
   // as a local attacker predicting the pid would.
-  REQUIRE(::CreateProcessW(nullptr, command.data(), nullptr, nullptr, FALSE,
+  REQUIRE(::CreateProcessW(application.c_str(), command.data(), nullptr, nullptr, FALSE,
                            CREATE_SUSPENDED | CREATE_NEW_PROCESS_GROUP, nullptr, nullptr, &si, &pi));
   const win::unique_handle process(pi.hProcess);
   const win::unique_handle thread(pi.hThread);
@@ -130,7 +131,7 @@ TEST_CASE("events: stop and reload events created before the daemon are reported
   REQUIRE(reload);
   ::ResumeThread(pi.hThread);
 
-  const bool ready = wait_for_text(log, "ready:", 15s);
+  const bool ready = wait_for_text(log, "ready:", 30s);
   if (!ready) ::TerminateProcess(process.get(), 9);
   REQUIRE(ready);
   const auto text = read_file(log);
