@@ -53,7 +53,7 @@ constexpr DWORD pipe_buffer = 64 * 1024;
 // Names the holder where it answers, so a squatted name can be traced.
 std::string in_use(const std::wstring& path) {
   const auto holder = win::describe_pipe_holder(path);
-  return "the pipe name is in use" + (holder.empty() ? std::string() : "," + holder) +
+  return "the pipe name is in use" + (holder.empty() ? std::string() : ", held" + holder) +
          " (another plexd, or another program, already serves it)";
 }
 

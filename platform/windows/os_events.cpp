@@ -56,10 +56,11 @@ HANDLE make_event(const char* what) {
   if (h != nullptr && err != ERROR_ALREADY_EXISTS) return h;
   if (h != nullptr) ::CloseHandle(h);
   if (err == ERROR_ALREADY_EXISTS || err == ERROR_ACCESS_DENIED) {
-    spdlog::error(
-        "the {} event {} was created by another process before plexd: not using it ({} through Ctrl+C, "
-        "the service manager or the control endpoint)",
-        what, win::to_utf8(name), what);
+    const bool stop = std::string_view(what) == "stop";
+    spdlog::error("the {} event {} was created by another process before plexd: not using it ({})", what,
+                  win::to_utf8(name),
+                  stop ? "stop with Ctrl+C, the service manager or `plexd service stop`"
+                       : "reload with `plexd reload` or the service manager");
   } else {
     spdlog::warn("cannot create the {} event {}: {}", what, win::to_utf8(name), win::error_text(err));
   }
