@@ -26,13 +26,7 @@ int dispatch(const plexd::daemon::cli_args& args) {
   if (args.verb == "logs") return show_logs(args);
   if (args.verb == "reload") return request_reload(args);
   if (args.verb == "connect") return connect_client(args);
-  if (args.verb == "service") {
-    plexd::platform::service_request req;
-    req.verb = args.service_verb;
-    req.name = args.service_name;
-    req.config_file = args.config_file;
-    return plexd::platform::service_command(req);
-  }
+  if (args.verb == "service") return service_verb(args);
   if (args.verb == "service-run") {
     return plexd::platform::run_as_service(args.service_name, [&args] { return run_daemon(args); });
   }

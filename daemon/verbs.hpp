@@ -12,5 +12,6 @@ int query_status(const cli_args& args);
 int show_logs(const cli_args& args);
 int request_reload(const cli_args& args);
 int connect_client(const cli_args& args);
+int service_verb(const cli_args& args);
 
 }  // namespace plexd::daemon

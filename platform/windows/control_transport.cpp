@@ -14,7 +14,9 @@
 // (FILE_CREATE_PIPE_INSTANCE), which nobody else outside those three has,
 // so nobody else can serve clients under the name. FILE_FLAG_FIRST_PIPE_INSTANCE
 // makes a second daemon (or a program squatting the name) fail at start.
-// Remote clients are rejected.
+// Remote clients are rejected. A client checks who serves the pipe before
+// it sends anything (pipe_trust.hpp), since any process may create a pipe
+// under a name nobody serves yet.
 #include "plexd/platform/control_transport.hpp"
 
 #include <windows.h>
@@ -28,6 +30,7 @@
 
 #include "../common/native_control.hpp"
 #include "../common/stream_adapter.hpp"
+#include "pipe_trust.hpp"
 #include "win_util.hpp"
 
 namespace plexd::platform {
@@ -36,24 +39,23 @@ namespace {
 // "D:P(A;;GA;;;SY)(A;;GA;;;BA)(A;;GA;;;<our SID>)", protected from
 // inheritance; OWNER RIGHTS if the token cannot be read.
 std::wstring pipe_sddl() {
-  std::wstring self = L"OW";
+  std::wstring self;
   HANDLE token = nullptr;
   if (::OpenProcessToken(::GetCurrentProcess(), TOKEN_QUERY, &token)) {
-    DWORD size = 0;
-    ::GetTokenInformation(token, TokenUser, nullptr, 0, &size);
-    std::vector<BYTE> buffer(size);
-    wchar_t* sid = nullptr;
-    if (size != 0 && ::GetTokenInformation(token, TokenUser, buffer.data(), size, &size) &&
-        ::ConvertSidToStringSidW(reinterpret_cast<TOKEN_USER*>(buffer.data())->User.Sid, &sid)) {
-      self = sid;
-      ::LocalFree(sid);
-    }
+    self = win::token_user_sid(token);
     ::CloseHandle(token);
   }
+  if (self.empty()) self = L"OW";
   return L"D:P(A;;GA;;;SY)(A;;GA;;;BA)(A;;GA;;;" + self + L")";
 }
 constexpr DWORD pipe_buffer = 64 * 1024;
-constexpr const char* in_use = "the pipe name is in use (another plexd, or another program, already serves it)";
+
+// Names the holder where it answers, so a squatted name can be traced.
+std::string in_use(const std::wstring& path) {
+  const auto holder = win::describe_pipe_holder(path);
+  return "the pipe name is in use" + (holder.empty() ? std::string() : ", held" + holder) +
+         " (another plexd, or another program, already serves it)";
+}
 
 using pipe_stream = detail::stream_adapter<asio::windows::stream_handle>;
 
@@ -112,14 +114,14 @@ struct pipe_listener : std::enable_shared_from_this<pipe_listener> {
     // Windows; Wine does not enforce it, so ask first whether anybody
     // serves the name (any answer but "not found" means someone does).
     if (::WaitNamedPipeW(path.c_str(), 1) || ::GetLastError() != ERROR_FILE_NOT_FOUND) {
-      error = "cannot open control endpoint pipe:" + name + ": " + in_use;
+      error = "cannot open control endpoint pipe:" + name + ": " + in_use(path);
       return false;
     }
     HANDLE h = create_instance(true);
     if (h == INVALID_HANDLE_VALUE) {
       const DWORD err = ::GetLastError();
       error = "cannot open control endpoint pipe:" + name + ": ";
-      error += err == ERROR_ACCESS_DENIED || err == ERROR_PIPE_BUSY ? in_use : win::error_text(err);
+      error += err == ERROR_ACCESS_DENIED || err == ERROR_PIPE_BUSY ? in_use(path) : win::error_text(err);
       return false;
     }
     pending = std::make_unique<asio::windows::stream_handle>(io, h);
@@ -206,6 +208,12 @@ std::shared_ptr<control_stream> connect_pipe(asio::io_context& io, const std::st
     HANDLE h = ::CreateFileW(path.c_str(), GENERIC_READ | GENERIC_WRITE, 0, nullptr, OPEN_EXISTING,
                              FILE_FLAG_OVERLAPPED | SECURITY_SQOS_PRESENT | SECURITY_IDENTIFICATION, nullptr);
     if (h != INVALID_HANDLE_VALUE) {
+      // Before anything is sent or shown: is the server what a daemon runs as?
+      if (auto refused = win::check_pipe_server(h, name); !refused.empty()) {
+        ::CloseHandle(h);
+        error = refused;
+        return nullptr;
+      }
       asio::error_code ec;
       asio::windows::stream_handle stream(io);
       stream.assign(h, ec);

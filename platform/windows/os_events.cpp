@@ -10,16 +10,21 @@
 // the programmatic equivalent of SIGTERM/SIGHUP. They live in the session's
 // Local namespace with the default DACL of the daemon's token, so only the
 // same user (and SYSTEM/Administrators) can open them: the same people who
-// could kill the process.
+// could kill the process. An event of that name that exists before the
+// daemon creates it was made by somebody else (its pid is new), who could
+// then stop or reload the daemon at will: such an event is not used, and
+// the daemon logs an error saying so.
 #include "plexd/platform/os_events.hpp"
 
 #include <windows.h>
 
 #include <string>
 
+#include <spdlog/spdlog.h>
 #include <asio/windows/object_handle.hpp>
 
 #include "../common/requests.hpp"
+#include "win_util.hpp"
 
 namespace plexd::platform {
 namespace {
@@ -45,9 +50,21 @@ BOOL WINAPI on_console_event(DWORD type) {
 }
 
 HANDLE make_event(const char* what) {
-  const std::wstring name = L"Local\\plexd-" + std::wstring(what, what + std::char_traits<char>::length(what)) +
-                            L"-" + std::to_wstring(::GetCurrentProcessId());
-  return ::CreateEventW(nullptr, FALSE, FALSE, name.c_str());
+  const std::wstring name = L"Local\\plexd-" + win::to_wide(what) + L"-" + std::to_wstring(::GetCurrentProcessId());
+  HANDLE h = ::CreateEventW(nullptr, FALSE, FALSE, name.c_str());
+  const DWORD err = ::GetLastError();
+  if (h != nullptr && err != ERROR_ALREADY_EXISTS) return h;
+  if (h != nullptr) ::CloseHandle(h);
+  if (err == ERROR_ALREADY_EXISTS || err == ERROR_ACCESS_DENIED) {
+    const bool stop = std::string_view(what) == "stop";
+    spdlog::error("the {} event {} was created by another process before plexd: not using it ({})", what,
+                  win::to_utf8(name),
+                  stop ? "stop with Ctrl+C, the service manager or `plexd service stop`"
+                       : "reload with `plexd reload` or the service manager");
+  } else {
+    spdlog::warn("cannot create the {} event {}: {}", what, win::to_utf8(name), win::error_text(err));
+  }
+  return nullptr;
 }
 }  // namespace
 

@@ -3,11 +3,15 @@
 target_sources(plexd_platform PRIVATE
   windows/win_util.cpp
   windows/eventlog_sink.cpp
-  windows/service_main.cpp)
+  windows/service_main.cpp
+  windows/service_status.cpp
+  windows/stderr_capture.cpp
+  windows/crash_report.cpp
+  windows/pipe_trust.cpp)
 target_link_libraries(plexd_platform
   PUBLIC ws2_32 mswsock advapi32
-  # `plexd service install` validates the config before registering it.
-  PRIVATE plexd_config shell32 ole32)
+  # bcrypt: SHA-1 for service SIDs (service_files.cpp).
+  PRIVATE shell32 ole32 bcrypt)
 
 if(MSVC)
   # The MinGW build gets these from cmake/deps-mingw.cmake for every target.

@@ -64,6 +64,27 @@ wait_until() {
 
 reg_has_key() { win reg query "$1" >/dev/null 2>&1; }
 
+# The owner and access list of a path, as SDDL ("O:...D:P(A;OICI;FA;;;SY)...").
+acl_of() { win "${PLEXD_ACL_PROBE:?set by ctest}" show "$1" | tr -d '\r'; }
+
+# True when this Wine keeps file owners and access lists (Wine 8 as
+# packaged by Debian accepts them and stores nothing: reads give an
+# owner and list made from the Unix mode).
+stores_file_security() {
+  local probe="$work/security-probe"
+  : >"$probe"
+  win "$PLEXD_ACL_PROBE" set-owner "$(winpath "$probe")" S-1-5-32-545 >/dev/null 2>&1 || return 1
+  case "$(acl_of "$(winpath "$probe")")" in O:BU*) return 0 ;; *) return 1 ;; esac
+}
+
+# NT SERVICE\NAME's SID: S-1-5-80- and the SHA-1 of the upper-case name
+# (UTF-16LE) as five little-endian numbers.
+service_sid() {
+  python3 -c 'import hashlib, struct, sys
+h = hashlib.sha1(sys.argv[1].upper().encode("utf-16-le")).digest()
+print("S-1-5-80-" + "-".join(str(x) for x in struct.unpack("<5I", h)))' "$1"
+}
+
 # A fresh service name and a scratch directory, cleaned up on exit.
 new_service() {
   service="plexdtest$$${RANDOM}"

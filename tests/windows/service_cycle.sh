@@ -21,6 +21,25 @@ account=$(win reg query "$key" /v ObjectName | tr -d '\r')
 expect_in "$account" "NT SERVICE\\$service" "the service account"
 reg_has_key "$eventlog_key" || fail "no Event Log source $eventlog_key"
 
+step "install gives the data directory and its logs a protected access list"
+sid=$(service_sid "$service")
+expect_in "$out" "writable by SYSTEM, Administrators and NT SERVICE\\$service only" "install reports the protection"
+if ! stores_file_security; then
+  echo "SKIP: this Wine does not store file access lists; the list install sets is not read back"
+else
+  for dir in 'C:\ProgramData\plexd' 'C:\ProgramData\plexd\logs'; do
+    acl=$(acl_of "$dir")
+    echo "$dir: $acl"
+    expect_in "$acl" "D:P" "$dir: the list is protected (nothing inherited from ProgramData)"
+    expect_in "$acl" ";;;SY)" "$dir: SYSTEM"
+    expect_in "$acl" ";;;BA)" "$dir: Administrators"
+    expect_in "$acl" ";;;$sid)" "$dir: the service account NT SERVICE\\$service"
+    for who in BU AU WD IU; do
+      case "$acl" in *";;;$who)"*) fail "$dir: $who still has an entry: $acl" ;; esac
+    done
+  done
+fi
+
 step "start"
 run service start --name "$service"
 [ $rc -eq 0 ] || fail "start exited $rc: $out $err"

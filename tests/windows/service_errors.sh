@@ -12,6 +12,20 @@ run service install --name "$service" -c "$config"
 [ $rc -eq 1 ] || fail "a second install exited $rc"
 expect_in "$err" "already exists" "name taken"
 
+step "install refuses a config a non-administrator owns"
+if ! stores_file_security; then
+  echo "SKIP: this Wine does not store file owners; a config owned by Users cannot be made here"
+else
+  write_config "$work/foreign.toml" "$service"
+  win "$PLEXD_ACL_PROBE" set-owner "$(winpath "$work/foreign.toml")" S-1-5-32-545 ||
+    fail "cannot make BUILTIN\\Users the owner of the test config"
+  run service install --name "${service}x" -c "$work/foreign.toml"
+  [ $rc -eq 1 ] || fail "install over a config owned by Users exited $rc: $out"
+  expect_in "$err" "foreign.toml is owned by" "the refusal names the path and its owner"
+  expect_in "$err" "service not installed" "install refusal"
+  ! reg_has_key "HKLM\\SYSTEM\\CurrentControlSet\\Services\\${service}x" || fail "a service was registered anyway"
+fi
+
 step "unknown service"
 run service start --name "nosuch$$"
 [ $rc -eq 1 ] || fail "start of an unknown service exited $rc"
