@@ -46,6 +46,15 @@ constexpr std::string_view builtin_text = R"toml(# plexd configuration.
 # Must be true to serve metrics on a non-loopback address.
 # allow_remote = false
 
+[backplane]
+# Chat rooms shared by several plexd instances through one Redis server
+# (a chat listener joins with room = "NAME"). "" = off.
+# redis://[:PASSWORD@]HOST:PORT[/DB]; the password never appears in logs or status.
+# Each room is the Redis stream plexd:room:NAME, trimmed to about 10000 entries.
+# redis = ""
+# This instance's name in status and logs; "" = HOST-PID.
+# instance = ""
+
 # One [[listener]] table per port. name, bind and handler are required.
 [[listener]]
 # Unique; letters, digits, '-' and '_'.
@@ -100,6 +109,8 @@ handler = "chat"
 # welcome = ""
 # chat: sent to every client when the daemon stops.
 # goodbye = "Shutdown Server\n"
+# chat: a name shares the room with every instance on the same [backplane]; "" = local only.
+# room = ""
 
 [[listener]]
 name = "discard"

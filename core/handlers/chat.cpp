@@ -5,6 +5,10 @@
 // thread, each touched only by its own thread: a line is delivered to the
 // local part directly and posted once to each other thread, so there is no
 // lock on the fan-out path and each sender's lines stay in order.
+//
+// A chat with a `room` also publishes every line and notice to the
+// backplane after serving its local members, and lines from other
+// instances come back through the same per-thread fan-out.
 #include <algorithm>
 #include <string>
 #include <vector>
@@ -15,10 +19,11 @@
 namespace plexd::core {
 namespace {
 
-class chat_handler final : public handler, public std::enable_shared_from_this<chat_handler> {
+class chat_handler final : public handler, public room_member, public std::enable_shared_from_this<chat_handler> {
  public:
   chat_handler(const config::chat_options& o, const handler_env& env)
       : options_(o), env_(env), parts_(std::max(1U, env.worker_count)) {}
+  ~chat_handler() override { leave_room(); }
 
   bool line_based() const override { return true; }
 
@@ -27,6 +32,7 @@ class chat_handler final : public handler, public std::enable_shared_from_this<c
     if (!o->welcome.empty()) c.send(o->welcome);
     part(c).members.push_back(&c);
     if (o->announce) broadcast(c, "* " + c.peer() + " joined\n");
+    if (o->announce) publish(c, "* " + c.peer() + " joined\n", sender::stays);
   }
 
   void on_line(connection& c, std::string_view line) override {
@@ -43,6 +49,7 @@ class chat_handler final : public handler, public std::enable_shared_from_this<c
     // send() never re-enters a handler (a failing member is closed later),
     // so the batch can be sent from in place and reused.
     broadcast(c, batch);
+    publish(c, batch, sender::stays);
     batch.clear();
   }
 
@@ -52,20 +59,73 @@ class chat_handler final : public handler, public std::enable_shared_from_this<c
     if (it == members.end()) return;
     *it = members.back();
     members.pop_back();
-    if (options_.get()->announce) broadcast(c, "* " + c.peer() + " left\n");
+    std::erase(part(c).paused, &c);
+    if (options_.get()->announce) {
+      broadcast(c, "* " + c.peer() + " left\n");
+      publish(c, "* " + c.peer() + " left\n", sender::leaving);
+    }
   }
 
   void on_stop(connection& c) override { c.send(options_.get()->goodbye); }
 
   void update(const config::handler_options& options) override {
     options_.set(std::get<config::chat_options>(options));
+    join_room();
+  }
+
+  // Shared rooms (main loop). Membership follows the `room` option, so a
+  // reload can move a listener between rooms without touching its clients.
+  void join_room() {
+    const auto& room = options_.get()->room;
+    if (!env_.rooms || room == room_) return;
+    leave_room();
+    room_ = room;
+    if (!room_.empty()) membership_ = env_.rooms->join(room_, weak_from_this());
+  }
+
+  void deliver(std::shared_ptr<const std::string> text) override {
+    for (unsigned w = 0; w < parts_.size(); ++w) post_to_part(w, text);
+  }
+
+  void publish_unblocked() override {
+    for (unsigned w = 0; w < parts_.size(); ++w) {
+      env_.post(w, [self = shared_from_this(), w] {
+        auto paused = std::move(self->parts_[w].paused);
+        for (connection* c : paused) c->resume_reading();
+      });
+    }
   }
 
  private:
   struct room_part {
     std::vector<connection*> members;
     std::string batch;
+    std::vector<connection*> paused;  // senders held back by a full backplane queue
   };
+
+  void leave_room() {
+    if (membership_ != 0) env_.rooms->leave(membership_);
+    membership_ = 0;
+    room_.clear();
+  }
+
+  // Local members were served first; now the other instances.
+  enum class sender { stays, leaving };
+  void publish(connection& from, const std::string& text, sender who) {
+    if (!env_.rooms) return;
+    auto o = options_.get();
+    if (o->room.empty()) return;
+    if (env_.rooms->publish(o->room, text) == publish_pressure::pause_sender && who == sender::stays) {
+      from.pause_reading();
+      part(from).paused.push_back(&from);
+    }
+  }
+
+  void post_to_part(unsigned w, std::shared_ptr<const std::string> text) {
+    env_.post(w, [self = shared_from_this(), text, w] {
+      for (connection* m : self->parts_[w].members) m->send(*text);
+    });
+  }
 
   room_part& part(const connection& c) { return parts_[c.worker_index() % parts_.size()]; }
 
@@ -76,10 +136,7 @@ class chat_handler final : public handler, public std::enable_shared_from_this<c
     if (parts_.size() == 1) return;
     auto shared = std::make_shared<const std::string>(text);
     for (unsigned w = 0; w < parts_.size(); ++w) {
-      if (w == from.worker_index()) continue;
-      env_.post(w, [self = shared_from_this(), shared, w] {
-        for (connection* m : self->parts_[w].members) m->send(*shared);
-      });
+      if (w != from.worker_index()) post_to_part(w, shared);
     }
   }
 
@@ -100,11 +157,15 @@ class chat_handler final : public handler, public std::enable_shared_from_this<c
   options_slot<config::chat_options> options_;
   handler_env env_;
   std::vector<room_part> parts_;
+  std::string room_;  // the shared room joined (main loop only)
+  std::uint64_t membership_ = 0;
 };
 }  // namespace
 
 std::shared_ptr<handler> make_chat(const config::chat_options& o, const handler_env& env) {
-  return std::make_shared<chat_handler>(o, env);
+  auto h = std::make_shared<chat_handler>(o, env);
+  h->join_room();
+  return h;
 }
 
 }  // namespace plexd::core

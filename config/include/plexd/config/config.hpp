@@ -34,6 +34,7 @@ struct chat_options {
   bool announce = true;
   std::string welcome;
   std::string goodbye = "Shutdown Server\n";
+  std::string room;  // "" = local to the listener; else shared through [backplane]
   bool operator==(const chat_options&) const = default;
 };
 
@@ -107,11 +108,28 @@ struct metrics_config {
   bool allow_remote = false;
 };
 
+/// [backplane]: chat rooms shared with other instances through Redis.
+struct backplane_config {
+  std::string host;  // "" = off
+  std::uint16_t port = 6379;
+  unsigned db = 0;
+  std::string password;  // never printed: describe() leaves it out
+  std::string instance;  // "" = HOST-PID, chosen at start
+  bool enabled() const { return !host.empty(); }
+  /// "HOST:PORT/DB" (IPv6 hosts in brackets), without the password.
+  std::string describe() const {
+    const bool v6 = host.find(':') != std::string::npos;
+    return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port) + "/" + std::to_string(db);
+  }
+  bool operator==(const backplane_config&) const = default;
+};
+
 struct config {
   std::string source;  // file path, or "<built-in>"
   daemon_config daemon;
   control_config control;
   metrics_config metrics;
+  backplane_config backplane;
   std::vector<listener_config> listeners;
 };
 

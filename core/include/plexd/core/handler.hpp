@@ -11,6 +11,7 @@
 #include <asio/ip/tcp.hpp>
 
 #include "plexd/config/config.hpp"
+#include "plexd/core/room_bus.hpp"
 
 namespace plexd::core {
 
@@ -48,6 +49,8 @@ class connection {
 struct handler_env {
   unsigned worker_count = 1;
   std::function<void(unsigned worker, std::function<void()>)> post;
+  /// Rooms shared with other instances; null without a backplane.
+  std::shared_ptr<room_bus> rooms;
 };
 
 /// One handler object per listener, shared by all its connections and

@@ -10,6 +10,7 @@
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
 
+#include "plexd/core/backplane.hpp"
 #include "plexd/core/server.hpp"
 
 namespace plexd::core {
@@ -18,6 +19,7 @@ struct daemon_gauges {
   double uptime_s = 0;
   double config_generation = 0;
   bool last_reload_ok = true;
+  backplane_status backplane;  // state "off" when there is none
 };
 
 /// The exposition text for `listeners` and the daemon-wide gauges.
