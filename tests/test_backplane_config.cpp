@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "plexd/config/loader.hpp"
+#include "plexd/core/metrics_http.hpp"
 
 using namespace plexd::config;
 
@@ -52,9 +53,11 @@ TEST_CASE("backplane: room belongs to chat only - names are checked", "[backplan
   auto r = parse_config("[[listener]]\nname = \"e\"\nbind = \"127.0.0.1:1\"\nhandler = \"echo\"\nroom = \"lobby\"\n",
                         "t.toml");
   REQUIRE(r.errors.size() == 1);
-  CHECK(r.errors[0].to_string() == "t.toml:5:1: listener[1].room: 'room' is not an option of handler 'echo' (it "
-                                   "belongs to chat)");
-  r = parse_config("[[listener]]\nname = \"c\"\nbind = \"127.0.0.1:1\"\nhandler = \"chat\"\nroom = \"a b\"\n", "t.toml");
+  CHECK(r.errors[0].to_string() ==
+        "t.toml:5:1: listener[1].room: 'room' is not an option of handler 'echo' (it "
+        "belongs to chat)");
+  r = parse_config("[[listener]]\nname = \"c\"\nbind = \"127.0.0.1:1\"\nhandler = \"chat\"\nroom = \"a b\"\n",
+                   "t.toml");
   REQUIRE(r.errors.size() == 1);
   CHECK(r.errors[0].key == "listener[1].room");
   r = parse_config("[backplane]\ninstance = \"x/y\"\nredis = 5\n", "t.toml");
@@ -63,4 +66,20 @@ TEST_CASE("backplane: room belongs to chat only - names are checked", "[backplan
                    "t.toml");
   REQUIRE(r.ok());
   CHECK(std::get<chat_options>(r.cfg.listeners[0].options).room == "lobby-1.a");
+}
+
+TEST_CASE("backplane: Prometheus gets plexd_backplane_up and the counters", "[backplane]") {
+  plexd::core::daemon_gauges g;
+  auto text = plexd::core::metrics_text({}, g);
+  CHECK(text.find("\nplexd_backplane_up 0\n") != std::string::npos);
+  g.backplane.state = "up";
+  g.backplane.published = 7;
+  g.backplane.received = 9;
+  g.backplane.reconnects = 2;
+  text = plexd::core::metrics_text({}, g);
+  CHECK(text.find("\nplexd_backplane_up 1\n") != std::string::npos);
+  CHECK(text.find("\nplexd_backplane_published_total 7\n") != std::string::npos);
+  CHECK(text.find("\nplexd_backplane_received_total 9\n") != std::string::npos);
+  CHECK(text.find("\nplexd_backplane_reconnects_total 2\n") != std::string::npos);
+  CHECK(text.find("# TYPE plexd_backplane_dropped_total counter") != std::string::npos);
 }

@@ -129,8 +129,9 @@ void redis_link::arm_watchdog() {
 
 void redis_link::fail(const std::string& error) {
   if (closed_) return;
+  auto lost = std::move(lost_);
   close();
-  if (auto lost = std::move(lost_)) lost(error);
+  if (lost) lost(error);
 }
 
 void redis_link::close() {
@@ -143,7 +144,9 @@ void redis_link::close() {
   socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
   socket_.close(ignored);
   pending_.clear();
+  // The callbacks hold the owner: dropping them breaks the cycle.
   ready_ = nullptr;
+  lost_ = nullptr;
 }
 
 }  // namespace plexd::core
