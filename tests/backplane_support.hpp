@@ -33,8 +33,9 @@ inline std::string room_listener(const std::string& name, const std::string& roo
 /// A daemon with chat listeners in shared rooms, up and joined.
 inline std::unique_ptr<plexd_daemon> room_instance(const redis_server& redis, const std::string& instance,
                                                    const std::string& listeners,
-                                                   const std::vector<std::string>& rooms = {"lobby"}) {
-  auto d = std::make_unique<plexd_daemon>(listeners, backplane_toml(redis.url(), instance));
+                                                   const std::vector<std::string>& rooms = {"lobby"},
+                                                   const std::string& daemon_extra = "") {
+  auto d = std::make_unique<plexd_daemon>(listeners, daemon_extra + backplane_toml(redis.url(), instance));
   REQUIRE(d->wait_ready());
   REQUIRE(d->wait_log("backplane: up", 15s));
   // Each room's resume point is fixed once it is joined: nothing after that is missed.

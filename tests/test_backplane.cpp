@@ -55,8 +55,11 @@ TEST_CASE("backplane: each sender's order holds at every receiver with concurren
   redis_server redis;
   REQUIRE(redis.running());
   std::vector<std::unique_ptr<plexd_daemon>> instances;
+  // "c" runs two event loops: remote lines reach members on both.
+  const std::string two_loops = "[daemon]\nlog_level = \"debug\"\nthreads = 2\n";
   for (const char* name : {"a", "b", "c"})
-    instances.push_back(room_instance(redis, name, room_listener("chat", "lobby", "announce = false")));
+    instances.push_back(room_instance(redis, name, room_listener("chat", "lobby", "announce = false"), {"lobby"},
+                                      std::string(name) == "c" ? two_loops : ""));
   constexpr int per_sender = 300;
   std::vector<std::unique_ptr<client>> receivers, senders;
   for (auto& d : instances) {
