@@ -71,7 +71,8 @@ result parser::next(value& out) {
 result parser::read_line(std::size_t& pos, std::string_view& line) {
   const auto end = buffer_.find("\r\n", pos);
   if (end == std::string::npos) {
-    if (buffer_.size() - pos > limits_.max_line) return fail("protocol line too long");
+    // One byte of slack: a '\r' at the end may be the start of the CRLF.
+    if (buffer_.size() - pos > limits_.max_line + 1) return fail("protocol line too long");
     pos = buffer_.size() + 1;
     return result::need_more;
   }
