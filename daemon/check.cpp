@@ -30,6 +30,10 @@ int check_config(const cli_args& args) {
   const auto& cfg = loaded.cfg;
   std::printf("%s: ok (%s), %zu listener(s), control %s\n", src.name().c_str(), src.how.c_str(),
               cfg.listeners.size(), cfg.control.endpoint.empty() ? "off" : cfg.control.endpoint.c_str());
+  if (cfg.backplane.enabled())
+    std::printf("  backplane: redis %s%s, instance %s\n", cfg.backplane.describe().c_str(),
+                cfg.backplane.password.empty() ? "" : " (with a password)",
+                cfg.backplane.instance.empty() ? "HOST-PID" : cfg.backplane.instance.c_str());
   for (const auto& l : cfg.listeners) {
     std::printf("  %-16s %-24s %-8s max_connections=%zu idle_timeout=%lldms max_line=%zu max_output=%zu\n",
                 l.name.c_str(), l.bind.to_string().c_str(), l.handler.c_str(), l.max_connections,

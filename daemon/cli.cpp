@@ -30,7 +30,8 @@ const verb_info verbs[] = {
     {"check", "validate a config without binding anything",
      "usage: plexd check [-c FILE]\n"
      "\n"
-     "Loads and validates the config and binds nothing. Prints one line per listener;\n"
+     "Loads and validates the config and binds nothing (nor connects to Redis). Prints\n"
+     "one line per listener, and the [backplane] Redis address without its password;\n"
      "errors go to stderr as FILE:LINE:COL: KEY: MESSAGE and the exit code is 1.\n"},
     {"status", "show the running daemon's state",
      "usage: plexd status [--json] [-c FILE | --control ENDPOINT]\n"
@@ -39,7 +40,9 @@ const verb_info verbs[] = {
      "uptime, config generation, last reload, and per listener its bind address, handler,\n"
      "state and counters (active, accepted, refused, bytes in/out, errors); under a\n"
      "forward listener, each upstream's state, active, connects, connect failures and\n"
-     "bytes up/down.\n"
+     "bytes up/down; with a [backplane], its state (up, connecting, down), Redis address\n"
+     "(never the password), instance name and counters (published, received, reconnects,\n"
+     "dropped).\n"
      "\n"
      "  --json              one JSON object instead of a table\n"
      "  -c FILE             find the control endpoint in this config\n"

@@ -190,6 +190,13 @@ void print_status_table(const value& s) {
                 human_bytes(l["bytes_out"].as_number()).c_str(), l["errors"].as_number());
     print_upstreams(l["upstreams"]);
   }
+  const auto& b = s["backplane"];
+  if (b.is_null() || b["state"].as_string() == "off") return;
+  std::printf("\nbackplane %s  redis %s  instance %s  published %.0f  received %.0f  reconnects %.0f  dropped %.0f\n",
+              b["state"].as_string().c_str(), b["redis"].as_string().c_str(), b["instance"].as_string().c_str(),
+              b["published"].as_number(), b["received"].as_number(), b["reconnects"].as_number(),
+              b["dropped"].as_number());
+  if (!b["last_error"].as_string().empty()) std::printf("  last error: %s\n", b["last_error"].as_string().c_str());
 }
 
 void print_record(const value& r, bool as_json) {

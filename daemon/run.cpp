@@ -12,6 +12,7 @@
 #include <asio/steady_timer.hpp>
 
 #include "config_source.hpp"
+#include "plexd/core/backplane.hpp"
 #include "plexd/core/control.hpp"
 #include "plexd/core/logging.hpp"
 #include "plexd/core/metrics_http.hpp"
@@ -49,6 +50,7 @@ class daemon_runner {
     unsigned threads = cfg_.daemon.threads;
     if (threads == 0) threads = std::max(1U, std::thread::hardware_concurrency());
     server_ = std::make_unique<core::server>(threads);
+    open_backplane();
     if (auto errors = server_->open(cfg_); !errors.empty()) {
       for (const auto& e : errors) spdlog::error("cannot start: {}", e);
       return 1;
@@ -66,6 +68,7 @@ class daemon_runner {
         server_->main_io(), [this] { stop(); }, [this] { reload(); });
     last_reload_ = json_reload(reload_outcome::applied, {});
     server_->start();
+    if (backplane_) backplane_->start();
     spdlog::info("ready: {} listeners, {} event-loop thread(s)", cfg_.listeners.size(), threads);
     platform::notify_ready(summary());
     start_heartbeat();
@@ -75,6 +78,20 @@ class daemon_runner {
   }
 
  private:
+  // Without a [backplane] a chat `room` stays local to its listener: say so.
+  void open_backplane() {
+    if (cfg_.backplane.enabled()) {
+      backplane_ = core::backplane::create(server_->main_io(), cfg_.backplane);
+      server_->set_room_bus(backplane_);
+      return;
+    }
+    for (const auto& l : cfg_.listeners) {
+      const auto* chat = std::get_if<config::chat_options>(&l.options);
+      if (chat && !chat->room.empty())
+        spdlog::warn("listener {}: room '{}' is local only: [backplane] redis is not set", l.name, chat->room);
+    }
+  }
+
   bool open_control() {
     const auto& endpoint = cfg_.control.endpoint;
     if (endpoint.empty()) {
@@ -121,6 +138,7 @@ class daemon_runner {
       g.uptime_s = std::chrono::duration<double>(clock::now() - started_).count();
       g.config_generation = static_cast<double>(generation_);
       g.last_reload_ok = last_reload_["ok"].as_bool(true);
+      if (backplane_) g.backplane = backplane_->status();
       return core::metrics_text(server_->status(), g);
     });
     if (auto error = metrics_->open(cfg_.metrics.listen); !error.empty()) {
@@ -172,6 +190,7 @@ class daemon_runner {
     if (heartbeat_) heartbeat_->cancel();
     if (control_) control_->close();
     if (metrics_) metrics_->close();
+    if (backplane_) backplane_->stop();
     server_->stop(cfg_.daemon.shutdown_grace);
     // Not from inside its own callback: drop the OS event source later.
     asio::post(server_->main_io(), [this] { events_.reset(); });
@@ -201,11 +220,13 @@ class daemon_runner {
       spdlog::warn("reload: [daemon] log_file changes at the next restart");
     if (next.metrics.listen != cfg_.metrics.listen)
       spdlog::warn("reload: [metrics] listen changes at the next restart");
+    if (next.backplane != cfg_.backplane) spdlog::warn("reload: [backplane] changes at the next restart");
     if (args_.log_level.empty()) core::set_log_level(next.daemon.log_level);
     auto failures = server_->apply(next);
     for (const auto& f : failures) spdlog::error("reload: {}", f);
     next.control = cfg_.control;
     next.metrics = cfg_.metrics;
+    next.backplane = cfg_.backplane;
     next.daemon.threads = cfg_.daemon.threads;
     next.daemon.log_file = cfg_.daemon.log_file;
     cfg_ = std::move(next);
@@ -267,7 +288,15 @@ class daemon_runner {
         {"backend", platform::asio_backend()},
         {"control", control_ ? control_->describe() : std::string()},
         {"listeners", std::move(listeners)},
+        {"backplane", backplane_json()},
     };
+  }
+
+  core::json::value backplane_json() const {
+    const auto b = backplane_ ? backplane_->status() : core::backplane_status{};
+    return core::json::object{{"state", b.state},         {"redis", b.redis},          {"instance", b.instance},
+                              {"published", b.published}, {"received", b.received},    {"reconnects", b.reconnects},
+                              {"dropped", b.dropped},     {"last_error", b.last_error}};
   }
 
   const cli_args& args_;
@@ -278,6 +307,7 @@ class daemon_runner {
   std::unique_ptr<core::server> server_;
   std::unique_ptr<core::control_server> control_;
   std::unique_ptr<core::metrics_server> metrics_;
+  std::shared_ptr<core::backplane> backplane_;
   std::unique_ptr<platform::os_events> events_;
   std::unique_ptr<asio::steady_timer> heartbeat_;
   std::chrono::milliseconds period_{5000};

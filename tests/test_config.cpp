@@ -184,7 +184,7 @@ TEST_CASE("every handler option", "[config]") {
   auto chat = std::get<chat_options>(
       one_listener("format = \"<{peer}> {line}\"\nannounce = false\nwelcome = \"hi\"\ngoodbye = \"bye\"", "chat")
           .options);
-  CHECK(chat == chat_options{"<{peer}> {line}", false, "hi", "bye"});
+  CHECK(chat == chat_options{"<{peer}> {line}", false, "hi", "bye", 0, 0, ""});
 }
 
 TEST_CASE("unknown keys - with and without a suggestion", "[config]") {

@@ -38,13 +38,24 @@ constexpr std::string_view builtin_text = R"toml(# plexd configuration.
 # Where `plexd status`, `plexd logs` and `plexd reload` reach the daemon:
 # "unix:PATH", "pipe:NAME" (Windows), "tcp:HOST:PORT" (loopback hosts only) or
 # "" = off. Without this key plexd uses a per-user runtime location.
+# Any local process, of any user, may use a tcp: endpoint: prefer unix: or pipe:.
 # endpoint = "unix:/run/plexd/control.sock"
 
 [metrics]
-# Metrics endpoint as "HOST:PORT"; "" = off.
+# Metrics endpoint as "HOST:PORT"; "" = off. Serves at most 16 connections
+# at once, each for at most 5 seconds.
 # listen = ""
 # Must be true to serve metrics on a non-loopback address.
 # allow_remote = false
+
+[backplane]
+# Chat rooms shared by several plexd instances through one Redis server
+# (a chat listener joins with room = "NAME"). "" = off.
+# redis://[:PASSWORD@]HOST:PORT[/DB]; the password never appears in logs or status.
+# Each room is the Redis stream plexd:room:NAME, trimmed to about 10000 entries.
+# redis = ""
+# This instance's name in status and logs; "" = HOST-PID.
+# instance = ""
 
 # One [[listener]] table per port. name, bind and handler are required.
 [[listener]]
@@ -107,6 +118,13 @@ handler = "chat"
 # welcome = ""
 # chat: sent to every client when the daemon stops.
 # goodbye = "Shutdown Server\n"
+# chat: pace each client to at most this many lines ("COUNT/s", "/m" or "/h"); "" = no limit.
+# A client over its rate is simply not read for a while (TCP slows it down); no line is dropped.
+# line_rate = ""
+# chat: lines a client may send at once before line_rate applies (default: one second's worth).
+# line_burst = 20
+# chat: a name shares the room with every instance on the same [backplane]; "" = local only.
+# room = ""
 
 [[listener]]
 name = "discard"

@@ -185,6 +185,7 @@ constexpr auto sections = std::to_array<key_spec<config>>({
     {"daemon", kind::table, [](const field& f, config& c) { apply_section(f, daemon_keys(), c.daemon); }},
     {"control", kind::table, [](const field& f, config& c) { apply_section(f, control_keys(), c.control); }},
     {"metrics", kind::table, load_metrics},
+    {"backplane", kind::table, [](const field& f, config& c) { apply_section(f, backplane_keys(), c.backplane); }},
     {"listener", kind::table_array, load_listeners},
 });
 

@@ -127,6 +127,12 @@ void set_handler(const field& f, listener_config& l) {
   l.options = h->defaults;
 }
 
+// Instance and room names end up in Redis keys and fields.
+bool safe_name(const std::string& v) {
+  return v.size() <= 64 &&
+         std::all_of(v.begin(), v.end(), [](char c) { return is_alnum(c) || c == '-' || c == '_' || c == '.'; });
+}
+
 template <class T>
 T& opt(handler_options& o) {
   return std::get<T>(o);  // the loader applies a handler's keys only after setting its defaults
@@ -158,6 +164,17 @@ constexpr auto metrics_table = std::to_array<key_spec<metrics_config>>({
        if (f.text().empty() || accepted(f, parse_bind(f.text(), bind))) m.listen = f.text();
      }},
     {"allow_remote", kind::boolean, [](const field& f, metrics_config& m) { m.allow_remote = f.boolean(); }},
+});
+
+constexpr auto backplane_table = std::to_array<key_spec<backplane_config>>({
+    {"redis", kind::string, [](const field& f, backplane_config& b) { accepted(f, parse_redis_url(f.text(), b)); }},
+    {"instance", kind::string,
+     [](const field& f, backplane_config& b) {
+       const auto& v = f.text();
+       const bool valid = safe_name(v);
+       if (!valid) return f.fail("invalid instance name '" + v + "': up to 64 letters, digits, '-', '_' and '.'");
+       b.instance = v;
+     }},
 });
 
 constexpr auto listener_table = std::to_array<key_spec<listener_config>>({
@@ -217,6 +234,14 @@ constexpr auto chat_table = std::to_array<key_spec<handler_options>>({
        set_int(f, burst, 1);
        opt<chat_options>(o).line_burst = static_cast<double>(burst);
      }},
+    // The name becomes part of a Redis key: keep it to a safe alphabet.
+    {"room", kind::string,
+     [](const field& f, handler_options& o) {
+       const auto& v = f.text();
+       const bool valid = safe_name(v);
+       if (!valid) return f.fail("invalid room name '" + v + "': up to 64 letters, digits, '-', '_' and '.'");
+       opt<chat_options>(o).room = v;
+     }},
 });
 
 }  // namespace
@@ -229,6 +254,9 @@ std::span<const key_spec<control_config>> control_keys() {
 }
 std::span<const key_spec<metrics_config>> metrics_keys() {
   return metrics_table;
+}
+std::span<const key_spec<backplane_config>> backplane_keys() {
+  return backplane_table;
 }
 std::span<const key_spec<listener_config>> listener_keys() {
   return listener_table;

@@ -70,6 +70,7 @@ struct handler_entry {
 std::span<const key_spec<daemon_config>> daemon_keys();
 std::span<const key_spec<control_config>> control_keys();
 std::span<const key_spec<metrics_config>> metrics_keys();
+std::span<const key_spec<backplane_config>> backplane_keys();
 std::span<const key_spec<listener_config>> listener_keys();
 std::span<const handler_entry> handlers();
 const handler_entry* find_handler(std::string_view name);

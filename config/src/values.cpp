@@ -183,3 +183,71 @@ std::string did_you_mean(std::string_view word, const std::vector<std::string_vi
 }
 
 }  // namespace plexd::config
+
+namespace plexd::config {
+
+std::string parse_redis_url(std::string_view text, backplane_config& out) {
+  backplane_config parsed;
+  parsed.instance = out.instance;
+  if (text.empty()) {
+    out = parsed;
+    return {};
+  }
+  constexpr std::string_view scheme = "redis://";
+  auto rest = text.substr(std::min(text.size(), scheme.size()));
+  // The message shows the URL with the password masked, never as written.
+  const auto at = rest.rfind('@');
+  const std::string shown = std::string(scheme) + (at == std::string_view::npos ? "" : ":***@") +
+                            std::string(at == std::string_view::npos ? rest : rest.substr(at + 1));
+  auto bad = [&](const std::string& why) {
+    return "bad redis URL '" + shown + "': " + why + " (expected redis://[:PASSWORD@]HOST:PORT[/DB])";
+  };
+  if (text.substr(0, scheme.size()) != scheme)
+    return "bad redis URL: it must start with redis:// (rediss:// and unix sockets are not supported)";
+  if (at != std::string_view::npos) {
+    const auto userinfo = rest.substr(0, at);
+    if (userinfo.empty() || userinfo.front() != ':')
+      return bad("the password must be written as ':PASSWORD@' (no user name)");
+    if (userinfo.size() == 1) return bad("the password after ':' is empty");
+    parsed.password = userinfo.substr(1);
+    rest = rest.substr(at + 1);
+  }
+  const auto slash = rest.find('/');
+  if (slash != std::string_view::npos) {
+    const auto db = rest.substr(slash + 1);
+    if (!detail::parse_unsigned(db, parsed.db) || parsed.db > 1'000'000) return bad("the database must be a number");
+    rest = rest.substr(0, slash);
+  }
+  std::string_view host = rest, port;
+  if (!rest.empty() && rest.front() == '[') {
+    const auto close = rest.find(']');
+    if (close == std::string_view::npos) return bad("missing ']' after the IPv6 address");
+    host = rest.substr(1, close - 1);
+    if (close + 1 < rest.size()) {
+      if (rest[close + 1] != ':') return bad("expected ':PORT' after ']'");
+      port = rest.substr(close + 2);
+      if (port.empty()) return bad("empty port");
+    }
+    detail::ipv6_bytes v6{};
+    if (!detail::parse_ipv6(host, v6)) return bad("invalid IPv6 address");
+  } else {
+    const auto colon = rest.rfind(':');
+    if (colon != std::string_view::npos) {
+      host = rest.substr(0, colon);
+      port = rest.substr(colon + 1);
+      if (port.empty()) return bad("empty port");
+    }
+    detail::ipv4_bytes v4{};
+    if (!detail::parse_ipv4(host, v4) && !detail::valid_hostname(host)) return bad("invalid host");
+  }
+  if (!port.empty()) {
+    std::uint32_t p = 0;
+    if (!detail::parse_unsigned(port, p) || p == 0 || p > 65535) return bad("the port must be 1-65535");
+    parsed.port = static_cast<std::uint16_t>(p);
+  }
+  parsed.host = host;
+  out = std::move(parsed);
+  return {};
+}
+
+}  // namespace plexd::config

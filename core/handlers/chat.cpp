@@ -15,6 +15,10 @@
 // room. Input is never dropped: what a paused sender already sent waits in
 // its session. A member's queue stays within max_output (its session
 // disconnects it beyond), so memory stays within members x max_output.
+//
+// A chat with a `room` also publishes every line and notice to the
+// backplane after serving its local members; lines from other instances
+// enter through deliver_posted() like lines from another thread's part.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -47,6 +51,7 @@ struct room_part {
   std::vector<connection*> waiting;                            // senders paused until the room drains
   std::vector<connection*> forced;                             // senders resumed by the tick despite congestion
   std::unordered_map<const connection*, line_bucket> buckets;  // line_rate state
+  std::vector<connection*> bus_paused;                         // senders held back by a full backplane queue
   // Read by the other threads' senders.
   std::atomic<std::size_t> congested_count{0};
   std::atomic<std::size_t> inflight{0};  // bytes posted to this part, not delivered yet
@@ -61,10 +66,15 @@ bool erase_one(std::vector<T>& v, const T& x) {
   return true;
 }
 
-class chat_handler final : public handler, public std::enable_shared_from_this<chat_handler> {
+class chat_handler final : public handler, public room_member, public std::enable_shared_from_this<chat_handler> {
  public:
   chat_handler(const config::chat_options& o, const handler_env& env)
       : options_(o), env_(env), count_(std::max(1U, env.worker_count)), parts_(std::make_unique<room_part[]>(count_)) {}
+  ~chat_handler() override { leave_room(); }
+  chat_handler(const chat_handler&) = delete;
+  chat_handler& operator=(const chat_handler&) = delete;
+  chat_handler(chat_handler&&) = delete;
+  chat_handler& operator=(chat_handler&&) = delete;
 
   bool line_based() const override { return true; }
 
@@ -73,7 +83,7 @@ class chat_handler final : public handler, public std::enable_shared_from_this<c
     if (!o->welcome.empty()) c.send(o->welcome);
     part(c).members.push_back(&c);
     high_water_.store(std::max<std::size_t>(1, c.max_output() / 2), std::memory_order_relaxed);
-    if (o->announce) deliver(c, "* " + c.peer() + " joined\n");
+    if (o->announce) announce(c, "* " + c.peer() + " joined\n", sender::stays);
   }
 
   void on_line(connection& c, std::string_view line) override {
@@ -118,19 +128,73 @@ class chat_handler final : public handler, public std::enable_shared_from_this<c
     erase_one(p.waiting, &c);
     erase_one(p.forced, &c);
     p.buckets.erase(&c);
+    erase_one(p.bus_paused, &c);
     if (erase_one(p.congested, &c) && p.congested_count.fetch_sub(1, std::memory_order_relaxed) == 1) {
       wake_all(c.worker_index());
     }
-    if (options_.get()->announce) deliver(c, "* " + c.peer() + " left\n");
+    if (options_.get()->announce) announce(c, "* " + c.peer() + " left\n", sender::leaving);
   }
 
   void on_stop(connection& c) override { c.send(options_.get()->goodbye); }
 
   void update(const config::handler_options& options) override {
     options_.set(std::get<config::chat_options>(options));
+    join_room();
+  }
+
+  // Shared rooms (main loop). Membership follows the `room` option, so a
+  // reload can move a listener between rooms without touching its clients.
+  void join_room() {
+    const auto& room = options_.get()->room;
+    if (!env_.rooms || room == room_) return;
+    leave_room();
+    room_ = room;
+    if (!room_.empty()) membership_ = env_.rooms->join(room_, weak_from_this());
+  }
+
+  // room_member: lines from other instances, through each part's fan-out.
+  void deliver(std::shared_ptr<const std::string> text) override {
+    for (unsigned w = 0; w < count_; ++w) {
+      parts_[w].inflight.fetch_add(text->size(), std::memory_order_relaxed);
+      env_.post(w, [self = shared_from_this(), text, w] { self->deliver_posted(w, *text); });
+    }
+  }
+
+  void publish_unblocked() override {
+    for (unsigned w = 0; w < count_; ++w) {
+      env_.post(w, [self = shared_from_this(), w] {
+        auto paused = std::move(self->parts_[w].bus_paused);
+        self->parts_[w].bus_paused.clear();
+        for (connection* c : paused) c->resume_reading();
+      });
+    }
   }
 
  private:
+  enum class sender { stays, leaving };
+
+  void leave_room() {
+    if (membership_ != 0) env_.rooms->leave(membership_);
+    membership_ = 0;
+    room_.clear();
+  }
+
+  void announce(connection& c, const std::string& text, sender who) {
+    deliver(c, text);
+    publish(c, text, who);
+  }
+
+  // Local members were served first; now the other instances.
+  void publish(connection& from, const std::string& text, sender who) {
+    if (!env_.rooms) return;
+    auto o = options_.get();
+    if (o->room.empty()) return;
+    if (env_.rooms->publish(o->room, text) == publish_pressure::pause_sender && who == sender::stays) {
+      from.pause_reading();
+      part(from).bus_paused.push_back(&from);
+    }
+  }
+
   room_part& part(const connection& c) { return parts_[c.worker_index() % count_]; }
   std::size_t high_water() const { return high_water_.load(std::memory_order_relaxed); }
 
@@ -138,6 +202,7 @@ class chat_handler final : public handler, public std::enable_shared_from_this<c
   /// if the room cannot take more for now.
   void hand_over(connection& c, room_part& p) {
     deliver(c, p.batch);
+    publish(c, p.batch, sender::stays);
     p.batch.clear();
     if (!room_congested()) return;
     c.pause_reading();
@@ -252,11 +317,15 @@ class chat_handler final : public handler, public std::enable_shared_from_this<c
   unsigned count_;
   std::unique_ptr<room_part[]> parts_;
   std::atomic<std::size_t> high_water_{std::size_t{1} << 19};
+  std::string room_;  // the shared room joined (main loop only)
+  std::uint64_t membership_ = 0;
 };
 }  // namespace
 
 std::shared_ptr<handler> make_chat(const config::chat_options& o, const handler_env& env) {
-  return std::make_shared<chat_handler>(o, env);
+  auto h = std::make_shared<chat_handler>(o, env);
+  h->join_room();
+  return h;
 }
 
 }  // namespace plexd::core

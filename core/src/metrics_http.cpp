@@ -35,6 +35,24 @@ void sample(std::string& out, const char* name, const std::string& labels, doubl
   out += std::string(name) + (labels.empty() ? "" : "{" + labels + "}") + " " + buf + "\n";
 }
 
+void backplane_metrics(std::string& out, const backplane_status& b) {
+  family(out, "plexd_backplane_up", "gauge", "1 while the Redis backplane is connected (0 when down or off).");
+  sample(out, "plexd_backplane_up", "", b.state == "up" ? 1 : 0);
+  const std::pair<const char*, std::uint64_t> counters[] = {
+      {"plexd_backplane_published_total", b.published},
+      {"plexd_backplane_received_total", b.received},
+      {"plexd_backplane_reconnects_total", b.reconnects},
+      {"plexd_backplane_dropped_total", b.dropped},
+  };
+  const char* help[] = {"Lines and notices Redis accepted from this instance.",
+                        "Lines and notices from other instances delivered here.", "Reconnections to Redis.",
+                        "Lines not published: queue full while Redis was unreachable."};
+  for (std::size_t i = 0; i < std::size(counters); ++i) {
+    family(out, counters[i].first, "counter", help[i]);
+    sample(out, counters[i].first, "", static_cast<double>(counters[i].second));
+  }
+}
+
 }  // namespace
 
 namespace detail {
@@ -173,6 +191,7 @@ std::string metrics_text(const std::vector<listener_status>& listeners, const da
     }
   }
   upstream_metrics(out, listeners);
+  backplane_metrics(out, gauges.backplane);
   return out;
 }
 

@@ -39,6 +39,9 @@ asio::io_context& server::main_io() {
 unsigned server::threads() const {
   return static_cast<unsigned>(ctx_->workers.size());
 }
+void server::set_room_bus(std::shared_ptr<room_bus> rooms) {
+  ctx_->env.rooms = std::move(rooms);
+}
 
 std::string server::open_listener(const config::listener_config& lc, std::shared_ptr<listener>& out) {
   auto l = std::make_shared<listener>(*ctx_, lc, make_handler(lc, ctx_->env));

@@ -138,6 +138,7 @@ void plexd_daemon::rewrite(const std::string& listeners_toml, const std::string&
   // Keep the control endpoint the daemon already has (it does not change on reload).
   auto text = compose(listeners_toml, daemon_toml);
   dir_.write("plexd.toml", text);
+  ports_.clear();
 }
 
 std::string plexd_daemon::log() const {
@@ -165,8 +166,17 @@ bool plexd_daemon::wait_ready(ms timeout) {
 
 std::uint16_t plexd_daemon::port(const std::string& name) {
   // From the daemon's status (the address each listener actually bound),
-  // asked directly over the loopback control endpoint; a reload may move
-  // a listener, so it is asked each time.
+  // asked directly over the loopback control endpoint, once per config:
+  // rewrite() forgets the answers, since a reload may move a listener. The
+  // cache also keeps tests working once they have used up the daemon's
+  // descriptors (the control endpoint then cannot accept).
+  if (auto it = ports_.find(name); it != ports_.end()) return it->second;
+  const std::uint16_t found = query_port(name);
+  if (found != 0) ports_[name] = found;
+  return found;
+}
+
+std::uint16_t plexd_daemon::query_port(const std::string& name) {
   const std::string endpoint = control();
   plexd::core::json::value status;
   if (endpoint.rfind("tcp:", 0) == 0) {

@@ -94,7 +94,7 @@ class plexd_daemon {
 
   /// Waits until the daemon logged "ready"; false if it exited or timed out.
   bool wait_ready(ms timeout = 10s);
-  /// The bound port of listener `name` (from its "listening on" log line).
+  /// The bound port of listener `name` (from the daemon's status).
   std::uint16_t port(const std::string& name);
   /// The control endpoint ("tcp:127.0.0.1:N").
   std::string control();
@@ -111,6 +111,7 @@ class plexd_daemon {
 
  private:
   std::string compose(const std::string& listeners_toml, const std::string& daemon_toml) const;
+  std::uint16_t query_port(const std::string& name);
   temp_dir dir_;
   std::string config_;
   std::string log_file_;

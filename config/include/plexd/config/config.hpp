@@ -46,6 +46,7 @@ struct chat_options {
   // used its burst, and resumes as the rate allows; no line is dropped.
   double line_rate = 0;   // lines per second; 0 = unlimited
   double line_burst = 0;  // lines; 0 = one second's worth (at least 1)
+  std::string room;  // "" = local to the listener; else shared through [backplane]
   bool operator==(const chat_options&) const = default;
 };
 
@@ -156,11 +157,28 @@ struct metrics_config {
   bool allow_remote = false;
 };
 
+/// [backplane]: chat rooms shared with other instances through Redis.
+struct backplane_config {
+  std::string host;  // "" = off
+  std::uint16_t port = 6379;
+  unsigned db = 0;
+  std::string password;  // never printed: describe() leaves it out
+  std::string instance;  // "" = HOST-PID, chosen at start
+  bool enabled() const { return !host.empty(); }
+  /// "HOST:PORT/DB" (IPv6 hosts in brackets), without the password.
+  std::string describe() const {
+    const bool v6 = host.find(':') != std::string::npos;
+    return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port) + "/" + std::to_string(db);
+  }
+  bool operator==(const backplane_config&) const = default;
+};
+
 struct config {
   std::string source;  // file path, or "<built-in>"
   daemon_config daemon;
   control_config control;
   metrics_config metrics;
+  backplane_config backplane;
   std::vector<listener_config> listeners;
 };
 

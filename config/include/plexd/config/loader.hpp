@@ -63,6 +63,10 @@ std::string parse_network(std::string_view text, network& out);
 /// Parses "100/s", "10/m". Returns an error message or "".
 std::string parse_rate(std::string_view text, double& per_second);
 
+/// Parses "redis://[:PASSWORD@]HOST[:PORT][/DB]" ("" = off) into `out`.
+/// Returns an error message or ""; a message never contains the password.
+std::string parse_redis_url(std::string_view text, backplane_config& out);
+
 /// The closest candidate within edit distance 2, or "".
 std::string did_you_mean(std::string_view word, const std::vector<std::string_view>& candidates);
 

@@ -14,6 +14,7 @@
 
 #include "plexd/config/config.hpp"
 #include "plexd/core/metrics.hpp"
+#include "plexd/core/room_bus.hpp"
 
 namespace plexd::core {
 
@@ -93,6 +94,8 @@ struct handler_env {
   /// The main loop, for a handler's background work (health checks).
   asio::io_context* main_io = nullptr;
   std::function<void(unsigned worker, std::function<void()>)> post;
+  /// Rooms shared with other instances; null without a backplane.
+  std::shared_ptr<room_bus> rooms;
 };
 
 /// One handler object per listener, shared by all its connections and

@@ -10,6 +10,7 @@
 
 #include <asio/io_context.hpp>
 
+#include "plexd/core/backplane.hpp"
 #include "plexd/core/server.hpp"
 
 namespace plexd::platform {
@@ -23,6 +24,7 @@ struct daemon_gauges {
   double uptime_s = 0;
   double config_generation = 0;
   bool last_reload_ok = true;
+  backplane_status backplane;  // state "off" when there is none
 };
 
 /// The exposition text for `listeners` and the daemon-wide gauges.

@@ -15,6 +15,7 @@
 
 #include "plexd/config/config.hpp"
 #include "plexd/core/metrics.hpp"
+#include "plexd/core/room_bus.hpp"
 
 namespace plexd::core {
 
@@ -47,6 +48,8 @@ class server {
 
   asio::io_context& main_io();
   unsigned threads() const;
+  /// Shared chat rooms for the handlers made from now on (before open()).
+  void set_room_bus(std::shared_ptr<room_bus> rooms);
 
   /// Opens every listener of `cfg`. All or nothing: on any failure every
   /// listener opened so far is closed again and the errors are returned.
