@@ -16,7 +16,7 @@ usage: run-bench.sh [--build DIR] [--plexd PATH] [--loadgen PATH] [--yardstick P
                     [--plexd-threads N] [--logs DIR] [--no-pin] [--callgrind]
   --build DIR      where to find the binaries (default: build/bench): DIR/plexd or
                    DIR/daemon/plexd, DIR/tests/bench/plexd-loadgen, DIR/tests/bench/bench-epoll-echo
-  --quick          1 round of 1 s and small figures (a smoke test, not a measurement)
+  --quick          1 round of 0.5 s and small figures (a smoke test, not a measurement)
   --only LIST      run only these scenarios: echo64 echo16k greet idle chat200 chat1k
                    chat10k fwd64 fwd16k fwdconn fwdidle room3 room3sat
   --rounds N       rounds per scenario and server, alternating (default 3)
@@ -74,7 +74,7 @@ fi
 
 # Figures: full run, or --quick for a smoke test.
 if ((quick)); then
-    rounds=${rounds:-1} seconds=${seconds:-1}
+    rounds=${rounds:-1} seconds=${seconds:-0.5}
     idle_conns=1000 chat200_clients=50 chat200_rate=10 chat1k_clients=100 chat1k_senders=4 chat1k_rate=10
     chat10k_clients=1000 fwd_idle_pairs=1000 room_clients=90 room_rate=10 room_sat_rate=20
 else
