@@ -49,6 +49,19 @@ wait_port() {
     fi
 }
 
+# peer_up PORT LOG: like wait_port, for a peer program (the process started last), which may
+# fail to start without ending the run: it is no longer watched, $peer_error says why (its log's
+# last line), and the status is 1.
+peer_up() {
+    peer_error=""
+    "$loadgen" wait --port "$1" --timeout 10 >/dev/null 2>&1 && return 0
+    peer_error="did not start: $(tail -n 1 "$2" 2>/dev/null)"
+    local entry kept=()
+    for entry in "${watched[@]}"; do [[ $entry == *" $last_pid "* ]] || kept+=("$entry"); done
+    watched=("${kept[@]}")
+    return 1
+}
+
 have() { command -v "$1" >/dev/null 2>&1; }
 
 any_alive() {

@@ -10,7 +10,7 @@ start_redis() {
     start redis "$work/redis.log" "${server_pin[@]}" redis-server --port "$r_port" --bind 127.0.0.1 \
         --save "" --appendonly no
     r_pid=$last_pid
-    wait_port "$r_port" redis "$work/redis.log"
+    peer_up "$r_port" "$work/redis.log" || room_skip="redis: $peer_error"
 }
 
 start_room() {

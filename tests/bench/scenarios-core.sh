@@ -4,6 +4,7 @@
 # start_core [ncat] [plexd-t2]: plexd (echo, greet, chat listeners, threads = --plexd-threads),
 # the three yardstick instances, and on request ncat --broker and a second plexd with 2 threads.
 start_core() {
+    peer_error=""
     read -r p_echo p_greet p_chat y_echo y_greet y_chat n_chat t_chat <<<"$(free_ports 8)"
     plexd_config "$work/plexd.toml" "$plexd_threads"
     listener "$work/plexd.toml" echo "$p_echo" echo 'max_output = 16777216'
@@ -35,7 +36,7 @@ start_ncat() {
     have ncat || return 0
     start ncat "$work/ncat.log" "${server_pin[@]}" ncat -n --broker --max-conns 100000 -l 127.0.0.1 "$n_chat"
     n_pid=$last_pid
-    wait_port "$n_chat" ncat "$work/ncat.log"
+    peer_up "$n_chat" "$work/ncat.log" || return 0
     core_servers+=(ncat)
 }
 
@@ -92,8 +93,8 @@ simple_scenario() { # simple_scenario NAME ROUNDS [EXTRA-SERVERS...]
     local name=$1 n=$2
     shift 2
     start_core "$@"
-    if [[ " $* " == *" ncat "* ]] && ! have ncat; then
-        skip_case "$name" ncat "ncat not installed (Debian package ncat)"
+    if [[ " $* " == *" ncat "* && " ${core_servers[*]} " != *" ncat "* ]]; then
+        skip_case "$name" ncat "${peer_error:-ncat not installed (Debian package ncat)}"
     fi
     alternate "$name" "$n" "case_$name" "${core_servers[@]}"
     stop_servers

@@ -10,7 +10,7 @@ forward_pairs() {
     local want=$fwd_idle_pairs hard
     hard=$(ulimit -Hn)
     [[ $hard == unlimited ]] && { echo "$want"; return; }
-    ((want * 2 + 100 > hard)) && want=$(((hard - 100) / 2))
+    ((want * 2 + 200 > hard)) && want=$(((hard - 200) / 2))
     echo "$want"
 }
 
@@ -38,7 +38,7 @@ start_nginx() {
     fi
     start nginx "$work/nginx.log" "${server_pin[@]}" nginx -p "$work" -c "$conf" -e "$work/nginx.log"
     fwd_pid[nginx]=$last_pid
-    wait_port "$x_nginx" nginx "$work/nginx.log"
+    peer_up "$x_nginx" "$work/nginx.log" || fwd_skip[nginx]=$peer_error
 }
 
 start_haproxy() {
@@ -60,7 +60,7 @@ backend be
 EOF
     start haproxy "$work/haproxy.log" "${server_pin[@]}" haproxy -db -f "$work/haproxy.cfg"
     fwd_pid[haproxy]=$last_pid
-    wait_port "$x_haproxy" haproxy "$work/haproxy.log"
+    peer_up "$x_haproxy" "$work/haproxy.log" || fwd_skip[haproxy]=$peer_error
 }
 
 # socat forks one process per connection; its children are ended with it (stop_forward).
@@ -69,7 +69,7 @@ start_socat() {
     start socat "$work/socat.log" "${server_pin[@]}" socat \
         "TCP-LISTEN:$x_socat,bind=127.0.0.1,reuseaddr,fork,backlog=4096,nodelay" "TCP:127.0.0.1:$u_port,nodelay"
     fwd_pid[socat]=$last_pid
-    wait_port "$x_socat" socat "$work/socat.log"
+    peer_up "$x_socat" "$work/socat.log" || fwd_skip[socat]=$peer_error
 }
 
 start_plexd_forward() {
@@ -88,7 +88,7 @@ start_forward() {
     declare -gA fwd_pid=() fwd_port=() fwd_skip=()
     read -r u_port x_plexd x_socat x_nginx x_haproxy <<<"$(free_ports 5)"
     fwd_port=([direct]=$u_port [plexd]=$x_plexd [socat]=$x_socat [nginx]=$x_nginx [haproxy]=$x_haproxy)
-    fwd_maxconn=$(($(forward_pairs) + 100))
+    fwd_maxconn=$(($(forward_pairs) + 25)) # HAProxy wants 2 x maxconn + a few descriptors
     start upstream "$work/upstream.log" "${other_pin[@]}" "$yardstick" --port "$u_port" --mode echo
     fwd_pid[direct]=$last_pid
     wait_port "$u_port" upstream "$work/upstream.log"
