@@ -54,7 +54,10 @@ wait_port() {
 # last line), and the status is 1.
 peer_up() {
     peer_error=""
-    "$loadgen" wait --port "$1" --timeout 10 >/dev/null 2>&1 && return 0
+    local i
+    for ((i = 0; i < 50 && $(kill -0 "$last_pid" 2>/dev/null && echo 1 || echo 0); i++)); do
+        "$loadgen" wait --port "$1" --timeout 0.2 >/dev/null 2>&1 && return 0
+    done
     peer_error="did not start: $(tail -n 1 "$2" 2>/dev/null)"
     local entry kept=()
     for entry in "${watched[@]}"; do [[ $entry == *" $last_pid "* ]] || kept+=("$entry"); done
