@@ -64,7 +64,7 @@ class daemon_runner {
     }
     events_ = std::make_unique<platform::os_events>(
         server_->main_io(), [this] { stop(); }, [this] { reload(); });
-    last_reload_ = json_reload(true, {});
+    last_reload_ = json_reload(reload_outcome::applied, {});
     server_->start();
     spdlog::info("ready: {} listeners, {} event-loop thread(s)", cfg_.listeners.size(), threads);
     platform::notify_ready(summary());
@@ -178,7 +178,7 @@ class daemon_runner {
   }
 
   core::json::value reload() {
-    if (stopping_) return json_reload(false, {"the daemon is stopping"});
+    if (stopping_) return json_reload(reload_outcome::rejected, {"the daemon is stopping"});
     platform::notify_reloading();
     spdlog::info("reload: reading {}", src_.name());
     auto loaded = load(src_);
@@ -188,15 +188,19 @@ class daemon_runner {
         errors.push_back(e.to_string());
         spdlog::error("reload rejected: {}", e.to_string());
       }
-      last_reload_ = json_reload(false, errors);
+      last_reload_ = json_reload(reload_outcome::rejected, errors);
       platform::notify_ready(summary());
       return last_reload_;
     }
     auto& next = loaded.cfg;
-    if (next.daemon.threads != cfg_.daemon.threads) spdlog::warn("reload: [daemon] threads changes at the next restart");
-    if (next.control.endpoint != cfg_.control.endpoint) spdlog::warn("reload: [control] endpoint changes at the next restart");
-    if (next.daemon.log_file != cfg_.daemon.log_file) spdlog::warn("reload: [daemon] log_file changes at the next restart");
-    if (next.metrics.listen != cfg_.metrics.listen) spdlog::warn("reload: [metrics] listen changes at the next restart");
+    if (next.daemon.threads != cfg_.daemon.threads)
+      spdlog::warn("reload: [daemon] threads changes at the next restart");
+    if (next.control.endpoint != cfg_.control.endpoint)
+      spdlog::warn("reload: [control] endpoint changes at the next restart");
+    if (next.daemon.log_file != cfg_.daemon.log_file)
+      spdlog::warn("reload: [daemon] log_file changes at the next restart");
+    if (next.metrics.listen != cfg_.metrics.listen)
+      spdlog::warn("reload: [metrics] listen changes at the next restart");
     if (args_.log_level.empty()) core::set_log_level(next.daemon.log_level);
     auto failures = server_->apply(next);
     for (const auto& f : failures) spdlog::error("reload: {}", f);
@@ -206,19 +210,20 @@ class daemon_runner {
     next.daemon.log_file = cfg_.daemon.log_file;
     cfg_ = std::move(next);
     ++generation_;
-    last_reload_ = json_reload(failures.empty(), failures, true);
+    last_reload_ = json_reload(failures.empty() ? reload_outcome::applied : reload_outcome::partly_applied, failures);
     spdlog::info("reload: {} (config generation {})", failures.empty() ? "applied" : "applied with failures",
                  generation_);
     platform::notify_ready(summary());
     return last_reload_;
   }
 
-  // `applied`: the new config is in force (perhaps with failed parts);
+  // "applied": the new config is in force (perhaps with failed parts);
   // false when it was rejected and the old one still runs.
-  static core::json::value json_reload(bool ok, const std::vector<std::string>& errors, bool applied = false) {
+  enum class reload_outcome { applied, partly_applied, rejected };
+  static core::json::value json_reload(reload_outcome outcome, const std::vector<std::string>& errors) {
     core::json::array list(errors.begin(), errors.end());
-    return core::json::object{{"ok", ok},
-                              {"applied", ok || applied},
+    return core::json::object{{"ok", outcome == reload_outcome::applied},
+                              {"applied", outcome != reload_outcome::rejected},
                               {"at", core::iso_time(std::chrono::system_clock::now())},
                               {"errors", std::move(list)}};
   }
@@ -228,11 +233,17 @@ class daemon_runner {
     for (const auto& l : server_->status()) {
       core::json::object refused_by;
       for (const auto& [k, v] : l.refused_by) refused_by[k] = v;
-      listeners.push_back(core::json::object{
-          {"name", l.name}, {"bind", l.bind}, {"handler", l.handler}, {"state", l.state},
-          {"active", l.active}, {"accepted", l.accepted}, {"refused", l.refused},
-          {"refused_by", std::move(refused_by)}, {"bytes_in", l.bytes_in}, {"bytes_out", l.bytes_out},
-          {"errors", l.errors}});
+      listeners.push_back(core::json::object{{"name", l.name},
+                                             {"bind", l.bind},
+                                             {"handler", l.handler},
+                                             {"state", l.state},
+                                             {"active", l.active},
+                                             {"accepted", l.accepted},
+                                             {"refused", l.refused},
+                                             {"refused_by", std::move(refused_by)},
+                                             {"bytes_in", l.bytes_in},
+                                             {"bytes_out", l.bytes_out},
+                                             {"errors", l.errors}});
     }
     const std::chrono::duration<double> up = clock::now() - started_;
     return core::json::object{

@@ -7,6 +7,7 @@
 #include <array>
 #include <limits>
 #include <utility>
+#include <variant>
 
 #include "address.hpp"
 
@@ -198,19 +199,52 @@ constexpr auto chat_table = std::to_array<key_spec<handler_options>>({
 
 }  // namespace
 
-std::span<const key_spec<daemon_config>> daemon_keys() { return daemon_table; }
-std::span<const key_spec<control_config>> control_keys() { return control_table; }
-std::span<const key_spec<metrics_config>> metrics_keys() { return metrics_table; }
-std::span<const key_spec<listener_config>> listener_keys() { return listener_table; }
+std::span<const key_spec<daemon_config>> daemon_keys() {
+  return daemon_table;
+}
+std::span<const key_spec<control_config>> control_keys() {
+  return control_table;
+}
+std::span<const key_spec<metrics_config>> metrics_keys() {
+  return metrics_table;
+}
+std::span<const key_spec<listener_config>> listener_keys() {
+  return listener_table;
+}
+
+namespace {
+// The option keys of each handler. The primary template is declared only:
+// a handler added to handler_options without a row here fails to compile.
+template <class Options>
+struct option_keys;
+template <>
+struct option_keys<echo_options> {
+  static constexpr std::span<const key_spec<handler_options>> keys = echo_table;
+};
+template <>
+struct option_keys<greet_options> {
+  static constexpr std::span<const key_spec<handler_options>> keys = greet_table;
+};
+template <>
+struct option_keys<chat_options> {
+  static constexpr std::span<const key_spec<handler_options>> keys = chat_table;
+};
+template <>
+struct option_keys<discard_options> {
+  static constexpr std::span<const key_spec<handler_options>> keys = {};
+};
+
+template <std::size_t... I>
+std::array<handler_entry, sizeof...(I)> make_registry(std::index_sequence<I...> /*alternatives*/) {
+  return {{handler_entry{std::variant_alternative_t<I, handler_options>::name,
+                         option_keys<std::variant_alternative_t<I, handler_options>>::keys,
+                         handler_options{std::in_place_index<I>}}...}};
+}
+}  // namespace
 
 std::span<const handler_entry> handlers() {
-  // The order matches the handler_options variant, so index() == registry position.
-  static const std::array<handler_entry, 4> registry{{
-      {"echo", echo_table, echo_options{}},
-      {"greet", greet_table, greet_options{}},
-      {"chat", chat_table, chat_options{}},
-      {"discard", {}, discard_options{}},
-  }};
+  // Built from the variant, so registry position == options.index().
+  static const auto registry = make_registry(std::make_index_sequence<std::variant_size_v<handler_options>>{});
   return registry;
 }
 
@@ -235,9 +269,12 @@ bool check_type(const field& f, kind expected) {
     return false;
   };
   switch (expected) {
-    case kind::string: return n.is_string() || mismatch("a string");
-    case kind::integer: return n.is_integer() || mismatch("an integer");
-    case kind::boolean: return n.is_boolean() || mismatch("a boolean");
+    case kind::string:
+      return n.is_string() || mismatch("a string");
+    case kind::integer:
+      return n.is_integer() || mismatch("an integer");
+    case kind::boolean:
+      return n.is_boolean() || mismatch("a boolean");
     case kind::duration:
       return n.is_string() || n.is_integer() ||
              mismatch("a duration (a string such as \"5s\" or an integer of seconds)");
@@ -251,7 +288,8 @@ bool check_type(const field& f, kind expected) {
       }
       return ok;
     }
-    case kind::table: return n.is_table() || mismatch("a table");
+    case kind::table:
+      return n.is_table() || mismatch("a table");
     case kind::table_array:
       return n.is_array_of_tables() || (n.is_array() && n.as_array()->empty()) ||
              mismatch("an array of tables ([[" + f.path + "]])");

@@ -1,5 +1,7 @@
-// The handler registry: the options variant picks the factory at compile
-// time (config/ holds the matching table of names and keys).
+// The handler registry: the options variant picks the factory. std::visit
+// needs a row for every alternative, so a handler added to
+// config::handler_options without a factory here fails to compile
+// (config/src/schema.cpp holds the matching row of option keys).
 #include "registry.hpp"
 
 #include <variant>

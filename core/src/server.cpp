@@ -7,6 +7,7 @@
 #include "listener.hpp"
 #include "loop_context.hpp"
 #include "plexd/core/handler.hpp"
+#include "reload_plan.hpp"
 #include "session.hpp"
 
 namespace plexd::core {
@@ -31,8 +32,12 @@ server::~server() {
   for (auto& w : ctx_->workers) w->join();
 }
 
-asio::io_context& server::main_io() { return ctx_->main_worker().io(); }
-unsigned server::threads() const { return static_cast<unsigned>(ctx_->workers.size()); }
+asio::io_context& server::main_io() {
+  return ctx_->main_worker().io();
+}
+unsigned server::threads() const {
+  return static_cast<unsigned>(ctx_->workers.size());
+}
 
 std::string server::open_listener(const config::listener_config& lc, std::shared_ptr<listener>& out) {
   auto l = std::make_shared<listener>(*ctx_, lc, make_handler(lc, ctx_->env));
@@ -78,52 +83,54 @@ std::vector<std::string> server::apply(const config::config& cfg) {
   std::vector<std::string> failures;
   const auto old_grace = grace_;
   grace_ = cfg.daemon.shutdown_grace;
-  std::map<std::string, const config::listener_config*> wanted;
-  for (const auto& lc : cfg.listeners) wanted[lc.name] = &lc;
-
-  // Removed listeners first: their ports may be reused below.
-  for (auto it = listeners_.begin(); it != listeners_.end();) {
-    if (!wanted.contains(it->first)) {
-      spdlog::info("reload: listener {} removed; draining its connections for up to {} ms", it->first,
-                   old_grace.count());
-      remove_listener(it->second, old_grace);
-      it = listeners_.erase(it);
-    } else {
-      ++it;
-    }
-  }
-  for (const auto& lc : cfg.listeners) {
-    auto it = listeners_.find(lc.name);
-    if (it != listeners_.end() && it->second->config().bind == lc.bind && it->second->config().handler == lc.handler) {
-      it->second->apply(lc);  // unchanged identity: connections stay
-      continue;
-    }
-    if (it != listeners_.end() && it->second->config().bind == lc.bind) {
-      // Same address, new handler: the old acceptor must let go first.
-      spdlog::info("reload: listener {} changes handler {} -> {}", lc.name, it->second->config().handler, lc.handler);
-      remove_listener(it->second, grace_);
-      listeners_.erase(it);
-      it = listeners_.end();
-    }
-    std::shared_ptr<listener> fresh;
-    auto error = open_listener(lc, fresh);
-    if (!error.empty()) {
-      failures.push_back(error + (it != listeners_.end() ? " (still serving on the old address)" : ""));
-      continue;
-    }
-    if (it != listeners_.end()) {
-      spdlog::info("reload: listener {} moves {} -> {}", lc.name, it->second->config().bind.to_string(),
-                   lc.bind.to_string());
-      remove_listener(it->second, grace_);
-      listeners_.erase(it);
-    }
-    fresh->start();
-    listeners_[lc.name] = std::move(fresh);
+  std::vector<config::listener_config> current;
+  for (const auto& [name, l] : listeners_) current.push_back(l->config());
+  for (const auto& step : plan_reload(current, cfg.listeners)) {
+    if (auto error = apply_step(step, old_grace); !error.empty()) failures.push_back(std::move(error));
   }
   refresh_idle_checks();
   reap_drained();
   remember_order(cfg);
   return failures;
+}
+
+std::string server::apply_step(const listener_step& step, std::chrono::milliseconds old_grace) {
+  auto it = listeners_.find(step.name);
+  switch (step.change) {
+    case listener_change::remove:
+      spdlog::info("reload: listener {} removed; draining its connections for up to {} ms", step.name,
+                   old_grace.count());
+      remove_listener(it->second, old_grace);
+      listeners_.erase(it);
+      return {};
+    case listener_change::keep:
+      it->second->apply(*step.next);  // unchanged identity: connections stay
+      return {};
+    case listener_change::rehandle:
+      // Same address, new handler: the old acceptor must let go first.
+      spdlog::info("reload: listener {} changes handler {} -> {}", step.name, it->second->config().handler,
+                   step.next->handler);
+      remove_listener(it->second, grace_);
+      listeners_.erase(it);
+      it = listeners_.end();
+      break;
+    case listener_change::add:
+    case listener_change::move:
+      break;
+  }
+  std::shared_ptr<listener> fresh;
+  if (auto error = open_listener(*step.next, fresh); !error.empty()) {
+    return error + (it != listeners_.end() ? " (still serving on the old address)" : "");
+  }
+  if (it != listeners_.end()) {
+    spdlog::info("reload: listener {} moves {} -> {}", step.name, it->second->config().bind.to_string(),
+                 step.next->bind.to_string());
+    remove_listener(it->second, grace_);
+    listeners_.erase(it);
+  }
+  fresh->start();
+  listeners_[step.name] = std::move(fresh);
+  return {};
 }
 
 void server::remove_listener(const std::shared_ptr<listener>& l, std::chrono::milliseconds grace) {

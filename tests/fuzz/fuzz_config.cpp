@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <utility>
 #include <variant>
 
 #include "fuzz_check.hpp"
@@ -27,12 +28,15 @@ bool valid_name(const std::string& name) {
 }
 
 // The variant alternative that belongs to each registry name.
+template <std::size_t... I>
+std::size_t index_of(const std::string& handler, std::index_sequence<I...> /*alternatives*/) {
+  std::size_t found = std::variant_npos;
+  ((found = handler == std::variant_alternative_t<I, handler_options>::name ? I : found), ...);
+  return found;
+}
+
 std::size_t handler_index(const std::string& handler) {
-  if (handler == "echo") return 0;
-  if (handler == "greet") return 1;
-  if (handler == "chat") return 2;
-  if (handler == "discard") return 3;
-  return std::variant_npos;
+  return index_of(handler, std::make_index_sequence<std::variant_size_v<handler_options>>{});
 }
 
 void check_network(const network& n) {

@@ -17,7 +17,9 @@ namespace plexd::test {
 
 namespace fs = std::filesystem;
 
-std::string plexd_binary() { return PLEXD_BINARY; }
+std::string plexd_binary() {
+  return PLEXD_BINARY;
+}
 
 std::string listener_toml(const std::string& name, const std::string& handler, const std::string& extra,
                           const std::string& bind) {
@@ -51,7 +53,9 @@ temp_dir::~temp_dir() {
   fs::remove_all(path_, ec);
 }
 
-std::string temp_dir::file(const std::string& name) const { return (fs::path(path_) / name).string(); }
+std::string temp_dir::file(const std::string& name) const {
+  return (fs::path(path_) / name).string();
+}
 
 std::string temp_dir::write(const std::string& name, const std::string& text) const {
   const auto p = file(name);
@@ -123,7 +127,8 @@ plexd_daemon::~plexd_daemon() {
 
 std::string plexd_daemon::compose(const std::string& listeners_toml, const std::string& daemon_toml) const {
   std::string text;
-  if (daemon_toml.find("[daemon]") == std::string::npos) text += "[daemon]\nlog_level = \"debug\"\nshutdown_grace = \"2s\"\n";
+  if (daemon_toml.find("[daemon]") == std::string::npos)
+    text += "[daemon]\nlog_level = \"debug\"\nshutdown_grace = \"2s\"\n";
   text += daemon_toml + "\n";
   if (daemon_toml.find("[control]") == std::string::npos) text += "[control]\nendpoint = \"tcp:127.0.0.1:0\"\n";
   return text + listeners_toml;
@@ -135,7 +140,9 @@ void plexd_daemon::rewrite(const std::string& listeners_toml, const std::string&
   dir_.write("plexd.toml", text);
 }
 
-std::string plexd_daemon::log() const { return read_file(log_file_); }
+std::string plexd_daemon::log() const {
+  return read_file(log_file_);
+}
 
 bool plexd_daemon::wait_log(const std::string& text, ms timeout) {
   const auto until = std::chrono::steady_clock::now() + timeout;
@@ -157,14 +164,31 @@ bool plexd_daemon::wait_ready(ms timeout) {
 }
 
 std::uint16_t plexd_daemon::port(const std::string& name) {
-  // The newest "listening on" line wins: a reload may move a listener.
-  const std::regex re("listener " + name + ": listening on (\\S+):(\\d+) ");
-  const auto text = log();
-  std::uint16_t port = 0;
-  for (std::sregex_iterator it(text.begin(), text.end(), re), end; it != end; ++it) {
-    port = static_cast<std::uint16_t>(std::stoi((*it)[2].str()));
+  // From the daemon's status (the address each listener actually bound),
+  // asked directly over the loopback control endpoint; a reload may move
+  // a listener, so it is asked each time.
+  const std::string endpoint = control();
+  plexd::core::json::value status;
+  if (endpoint.rfind("tcp:", 0) == 0) {
+    const auto colon = endpoint.rfind(':');
+    client c;
+    if (!c.connect(static_cast<std::uint16_t>(std::stoi(endpoint.substr(colon + 1))))) return 0;
+    c.send("{\"v\":1,\"cmd\":\"status\"}\n");
+    const auto line = c.read_line(10s);
+    if (!line) return 0;
+    auto parsed = plexd::core::json::parse(*line);
+    if (!parsed.ok()) return 0;
+    status = parsed.val["status"];
+  } else {
+    status = status_json(*this);
   }
-  return port;
+  if (!status.is_object()) return 0;
+  for (const auto& l : status["listeners"].as_array()) {
+    if (l["name"].as_string() != name) continue;
+    const auto& bind = l["bind"].as_string();
+    return static_cast<std::uint16_t>(std::stoi(bind.substr(bind.rfind(':') + 1)));
+  }
+  return 0;
 }
 
 std::string plexd_daemon::control() {
@@ -203,7 +227,9 @@ double median_echo_us(client& c, ms period) {
 // ---- client ---------------------------------------------------------------
 
 client::client() : socket_(io_) {}
-client::~client() { close(); }
+client::~client() {
+  close();
+}
 
 bool client::connect(std::uint16_t port, ms timeout, const std::string& host) {
   asio::error_code result = asio::error::would_block;

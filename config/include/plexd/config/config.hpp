@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <type_traits>
 #include <variant>
 #include <vector>
 
@@ -16,7 +18,11 @@ using duration = std::chrono::milliseconds;
 
 enum class framing { raw, line };
 
+// Each handler's options carry the handler's name: the variant below is the
+// one list of handlers, and config/ and core/ each add one row per
+// alternative (a missing row fails to compile).
 struct echo_options {
+  static constexpr std::string_view name = "echo";
   framing framing_mode = framing::raw;
   std::string prefix;
   std::string suffix;
@@ -24,12 +30,14 @@ struct echo_options {
 };
 
 struct greet_options {
+  static constexpr std::string_view name = "greet";
   std::string message = "Hello";
   bool await_reply = false;
   bool operator==(const greet_options&) const = default;
 };
 
 struct chat_options {
+  static constexpr std::string_view name = "chat";
   std::string format = "{peer}: {line}";
   bool announce = true;
   std::string welcome;
@@ -38,11 +46,17 @@ struct chat_options {
 };
 
 struct discard_options {
+  static constexpr std::string_view name = "discard";
   bool operator==(const discard_options&) const = default;
 };
 
 /// One alternative per handler; the index is the handler kind.
 using handler_options = std::variant<echo_options, greet_options, chat_options, discard_options>;
+
+/// The registry name of the handler whose options `o` holds.
+inline std::string_view handler_name(const handler_options& o) {
+  return std::visit([](const auto& alt) { return std::decay_t<decltype(alt)>::name; }, o);
+}
 
 /// Where a listener binds. host "*" means every IPv4 and IPv6 address.
 struct bind_address {
@@ -55,7 +69,7 @@ struct bind_address {
 
 /// A CIDR network for access rules.
 struct network {
-  std::string text;               // as written, for messages
+  std::string text;                // as written, for messages
   std::vector<std::uint8_t> addr;  // 4 or 16 bytes
   unsigned prefix = 0;
   bool operator==(const network&) const = default;
@@ -75,7 +89,7 @@ struct listener_config {
   duration idle_timeout{0};  // 0 = never
   std::size_t max_line = 65536;
   std::size_t max_output = 1048576;
-  // Access control (issue 7): deny wins, empty allow = everyone.
+  // Access control: deny wins, empty allow = everyone.
   std::vector<network> allow;
   std::vector<network> deny;
   std::size_t max_per_source = 0;  // 0 = unlimited

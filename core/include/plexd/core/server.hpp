@@ -33,6 +33,7 @@ struct listener_status {
 
 class listener;
 struct loop_context;
+struct listener_step;
 
 class server {
  public:
@@ -67,6 +68,8 @@ class server {
   std::int64_t active_connections() const;
 
  private:
+  /// One listener's part of a reload; returns the failure, or "".
+  std::string apply_step(const listener_step& step, std::chrono::milliseconds old_grace);
   void remove_listener(const std::shared_ptr<listener>& l, std::chrono::milliseconds grace);
   std::string open_listener(const config::listener_config& lc, std::shared_ptr<listener>& out);
   void refresh_idle_checks();
