@@ -80,7 +80,7 @@ if ((quick)); then
 else
     rounds=${rounds:-3} seconds=${seconds:-5}
     idle_conns=15000 chat200_clients=200 chat200_rate=50 chat1k_clients=1000 chat1k_senders=10 chat1k_rate=20
-    chat10k_clients=10000 fwd_idle_pairs=10000 room_clients=900 room_rate=20 room_sat_rate=100
+    chat10k_clients=10000 fwd_idle_pairs=10000 room_clients=900 room_rate=20 room_sat_rate=50
 fi
 
 if [[ -n $logs ]]; then

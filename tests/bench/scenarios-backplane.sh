@@ -41,7 +41,7 @@ start_room() {
     done
 }
 
-# case_room SCENARIO SERVER ROUND SENDERS RATE [DRAIN]
+# case_room SCENARIO SERVER ROUND SENDERS RATE [DRAIN [SECONDS]]
 case_room() {
     local ports pids
     if [[ $2 == "plexd x3" ]]; then
@@ -53,10 +53,11 @@ case_room() {
         ports=$s_port pids=$single_pid
     fi
     run_case "$1" "$2" "$3" chat --ports "$ports" --clients "$room_clients" --senders "$4" --rate "$5" \
-        --seconds "$seconds" --drain "${6:-5}" --server-pid "$pids"
+        --seconds "${7:-$seconds}" --drain "${6:-5}" --server-pid "$pids"
 }
 case_room3() { case_room room3 "$1" "$2" 10 "$room_rate"; }
-case_room3sat() { case_room room3sat "$1" "$2" 10 "$room_sat_rate" 30; }
+# Two seconds of a rate no core keeps up with, then up to a minute to deliver the backlog.
+case_room3sat() { case_room room3sat "$1" "$2" 10 "$room_sat_rate" 60 "$(awk -v s="$seconds" 'BEGIN { print (s < 2 ? s : 2) }')"; }
 
 room_scenario() { # room_scenario NAME
     start_room
