@@ -1,6 +1,7 @@
 // The control client behind `plexd status|logs|reload`.
 #include <cstdio>
 #include <string>
+#include <string_view>
 
 #include <asio/io_context.hpp>
 
@@ -15,6 +16,59 @@ namespace plexd::daemon {
 namespace {
 
 using core::json::value;
+
+// C1 controls (U+0080..U+009F) in UTF-8: 0xC2 then 0x80..0x9F. Terminals
+// that honour them treat U+009B like ESC '['.
+bool c1_control(std::string_view s, std::size_t i) {
+  return static_cast<unsigned char>(s[i]) == 0xC2 && i + 1 < s.size() &&
+         (static_cast<unsigned char>(s[i + 1]) & 0xE0) == 0x80;
+}
+
+// Strings from the daemon (names, paths, log text, errors) may carry what a
+// client or a config file put there. Printed raw, escape sequences would
+// drive the operator's terminal (retitle it, hide lines, fake output), so
+// control characters are shown as \xNN. A tab stays; a newline does not,
+// since each string is printed as (part of) one line of its own.
+std::string printable(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if ((c < 0x20 && c != '\t') || c == 0x7F || c1_control(s, i)) {
+      const unsigned code = c1_control(s, i) ? static_cast<unsigned char>(s[++i]) : c;
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\x%02x", code);
+      out += buf;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
+// JSON output already escapes C0 controls; C1 controls pass as UTF-8 and
+// are written as \u00NN instead (the same string to a JSON reader).
+std::string json_for_terminal(const value& v) {
+  const std::string text = v.dump();
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (c1_control(text, i)) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned char>(text[++i]));
+      out += buf;
+    } else {
+      out += text[i];
+    }
+  }
+  return out;
+}
+
+// printf's argument for a daemon string: escaped, alive until the end of the
+// full expression.
+std::string str(const value& v) {
+  return printable(v.as_string());
+}
 
 // A blocking request/response session: small, and the CLI has nothing
 // else to do meanwhile.
@@ -40,7 +94,7 @@ class control_client {
     std::string error;
     stream_ = platform::connect_control_endpoint(io_, endpoint, error);
     if (!stream_) {
-      std::fprintf(stderr, "plexd: %s (is the daemon running?)\n", error.c_str());
+      std::fprintf(stderr, "plexd: %s (is the daemon running?)\n", printable(error).c_str());
       return false;
     }
     return true;
@@ -65,7 +119,7 @@ class control_client {
         buffer_.erase(0, nl + 1);
         auto parsed = core::json::parse(line);
         if (!parsed.ok()) {
-          std::fprintf(stderr, "plexd: bad reply from the daemon: %s\n", parsed.error.c_str());
+          std::fprintf(stderr, "plexd: bad reply from the daemon: %s\n", printable(parsed.error).c_str());
           return {};
         }
         return parsed.val;
@@ -111,30 +165,26 @@ std::string human_bytes(double b) {
 
 void print_status_table(const value& s) {
   const auto& lr = s["last_reload"];
-  std::printf("plexd %s  pid %.0f  up %.1f s  threads %.0f (%s)\n", s["version"].as_string().c_str(),
-              s["pid"].as_number(), s["uptime_s"].as_number(), s["threads"].as_number(),
-              s["backend"].as_string().c_str());
-  std::printf("config %s (generation %.0f); last reload %s at %s\n", s["config_file"].as_string().c_str(),
-              s["config_generation"].as_number(), lr["ok"].as_bool() ? "ok" : "FAILED",
-              lr["at"].as_string().c_str());
-  for (const auto& e : lr["errors"].as_array()) std::printf("  %s\n", e.as_string().c_str());
+  std::printf("plexd %s  pid %.0f  up %.1f s  threads %.0f (%s)\n", str(s["version"]).c_str(), s["pid"].as_number(),
+              s["uptime_s"].as_number(), s["threads"].as_number(), str(s["backend"]).c_str());
+  std::printf("config %s (generation %.0f); last reload %s at %s\n", str(s["config_file"]).c_str(),
+              s["config_generation"].as_number(), lr["ok"].as_bool() ? "ok" : "FAILED", str(lr["at"]).c_str());
+  for (const auto& e : lr["errors"].as_array()) std::printf("  %s\n", str(e).c_str());
   std::printf("\n%-16s %-22s %-8s %-10s %7s %9s %8s %11s %11s %7s\n", "NAME", "BIND", "HANDLER", "STATE", "ACTIVE",
               "ACCEPTED", "REFUSED", "IN", "OUT", "ERRORS");
   for (const auto& l : s["listeners"].as_array()) {
-    std::printf("%-16s %-22s %-8s %-10s %7.0f %9.0f %8.0f %11s %11s %7.0f\n", l["name"].as_string().c_str(),
-                l["bind"].as_string().c_str(), l["handler"].as_string().c_str(), l["state"].as_string().c_str(),
-                l["active"].as_number(), l["accepted"].as_number(), l["refused"].as_number(),
-                human_bytes(l["bytes_in"].as_number()).c_str(), human_bytes(l["bytes_out"].as_number()).c_str(),
-                l["errors"].as_number());
+    std::printf("%-16s %-22s %-8s %-10s %7.0f %9.0f %8.0f %11s %11s %7.0f\n", str(l["name"]).c_str(),
+                str(l["bind"]).c_str(), str(l["handler"]).c_str(), str(l["state"]).c_str(), l["active"].as_number(),
+                l["accepted"].as_number(), l["refused"].as_number(), human_bytes(l["bytes_in"].as_number()).c_str(),
+                human_bytes(l["bytes_out"].as_number()).c_str(), l["errors"].as_number());
   }
 }
 
 void print_record(const value& r, bool as_json) {
   if (as_json) {
-    std::printf("%s\n", r.dump().c_str());
+    std::printf("%s\n", json_for_terminal(r).c_str());
   } else {
-    std::printf("%s %-5s %s\n", r["time"].as_string().c_str(), r["level"].as_string().c_str(),
-                r["text"].as_string().c_str());
+    std::printf("%s %-5s %s\n", str(r["time"]).c_str(), str(r["level"]).c_str(), str(r["text"]).c_str());
   }
   std::fflush(stdout);
 }
@@ -142,7 +192,7 @@ void print_record(const value& r, bool as_json) {
 bool reply_failed(const value& reply) {
   if (reply.is_null()) return true;
   if (!reply["error"].is_null()) {
-    std::fprintf(stderr, "plexd: %s\n", reply["error"].as_string().c_str());
+    std::fprintf(stderr, "plexd: %s\n", str(reply["error"]).c_str());
     return true;
   }
   return false;
@@ -154,7 +204,7 @@ int query_status(const cli_args& args) {
   auto reply = request(args, core::json::object{{"v", 1}, {"cmd", "status"}}, client);
   if (reply_failed(reply)) return 1;
   if (args.json) {
-    std::printf("%s\n", reply["status"].dump().c_str());
+    std::printf("%s\n", json_for_terminal(reply["status"]).c_str());
   } else {
     print_status_table(reply["status"]);
   }
@@ -163,9 +213,8 @@ int query_status(const cli_args& args) {
 
 int show_logs(const cli_args& args) {
   control_client client;
-  auto reply = request(args,
-                       core::json::object{{"v", 1}, {"cmd", "logs"}, {"n", args.count}, {"follow", args.follow}},
-                       client);
+  auto reply =
+      request(args, core::json::object{{"v", 1}, {"cmd", "logs"}, {"n", args.count}, {"follow", args.follow}}, client);
   if (reply_failed(reply)) return 1;
   for (const auto& r : reply["records"].as_array()) print_record(r, args.json);
   if (!args.follow) return 0;
@@ -181,18 +230,18 @@ int request_reload(const cli_args& args) {
   auto reply = request(args, core::json::object{{"v", 1}, {"cmd", "reload"}}, client);
   if (reply.is_null()) return 1;
   if (!reply["error"].is_null() && reply["reload"].is_null()) {
-    std::fprintf(stderr, "plexd: %s\n", reply["error"].as_string().c_str());
+    std::fprintf(stderr, "plexd: %s\n", str(reply["error"]).c_str());
     return 1;
   }
   const auto& r = reply["reload"];
   if (r["ok"].as_bool()) {
-    std::printf("reload ok at %s\n", r["at"].as_string().c_str());
+    std::printf("reload ok at %s\n", str(r["at"]).c_str());
     return 0;
   }
   std::fprintf(stderr, "%s at %s:\n",
                r["applied"].as_bool() ? "reload applied, but parts failed" : "reload rejected, nothing changed",
-               r["at"].as_string().c_str());
-  for (const auto& e : r["errors"].as_array()) std::fprintf(stderr, "%s\n", e.as_string().c_str());
+               str(r["at"]).c_str());
+  for (const auto& e : r["errors"].as_array()) std::fprintf(stderr, "%s\n", str(e).c_str());
   return 1;
 }
 

@@ -280,6 +280,7 @@ class daemon_runner {
 }  // namespace
 
 int run_daemon(const cli_args& args) {
+  platform::ignore_reload_signal();
   auto src = find_config(args.config_file);
   auto loaded = load(src);
   if (!loaded.ok()) {

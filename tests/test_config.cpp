@@ -343,6 +343,26 @@ TEST_CASE("TOML syntax errors carry their position", "[config]") {
   CHECK_FALSE(parse("[daemon]\n[daemon]\n").ok());
 }
 
+TEST_CASE("durations above 30 days are refused with FILE:LINE:COL, never wrapped", "[config]") {
+  // 429496730 s is 2^32 ticks of 100 ms plus 4: it used to become a 400 ms idle timeout.
+  CHECK(only_error(listener("idle_timeout = 429496730")) ==
+        "5:16: listener[1].idle_timeout: bad duration 429496730: too long; the maximum is 30 days (\"720h\", "
+        "2592000 seconds)");
+  // The largest signed 64-bit count of milliseconds: overflows any deadline computed from it.
+  CHECK(only_error("[daemon]\nshutdown_grace = \"9223372036854775807ms\"") ==
+        "2:18: daemon.shutdown_grace: bad duration '9223372036854775807ms': too long; the maximum is 30 days "
+        "(\"720h\", 2592000 seconds)");
+  CHECK_THAT(only_error(listener("idle_timeout = \"721h\"")), Catch::Contains("too long; the maximum is 30 days"));
+  CHECK_THAT(only_error(listener("idle_timeout = \"2592000001ms\"")), Catch::Contains("too long"));
+  CHECK_THAT(only_error(listener("idle_timeout = 2592001")), Catch::Contains("too long"));
+  // The maximum itself, in every unit, is accepted exactly.
+  for (const char* at_max : {"2592000", "\"720h\"", "\"43200m\"", "\"2592000s\"", "\"2592000000ms\""}) {
+    INFO(at_max);
+    CHECK(one_listener(std::string("idle_timeout = ") + at_max).idle_timeout == max_duration);
+  }
+  CHECK(max_duration == std::chrono::hours(720));
+}
+
 TEST_CASE("error::to_string", "[config]") {
   CHECK(error{"f", 1, 2, "k.x", "bad"}.to_string() == "f:1:2: k.x: bad");
   CHECK(error{"f", 0, 0, "", "cannot read"}.to_string() == "f:0:0: cannot read");

@@ -34,16 +34,29 @@ void set_int(const field& f, T& out, std::int64_t lo, std::int64_t hi = max_of<T
   out = static_cast<T>(v);
 }
 
+// Past the maximum, timers and tick counters would wrap (a huge idle_timeout
+// turning into a few hundred milliseconds), so longer values are refused.
 void set_duration(const field& f, duration& out) {
+  const std::string limit = "too long; the maximum is 30 days (\"720h\", " +
+                            std::to_string(std::chrono::duration_cast<std::chrono::seconds>(max_duration).count()) +
+                            " seconds)";
   if (const auto* seconds = f.node.as_integer()) {
     auto v = seconds->get();
     if (v < 0) return f.fail("bad duration " + std::to_string(v) + ": must not be negative");
-    if (v > std::numeric_limits<duration::rep>::max() / 1000) return f.fail("bad duration: too long");
+    if (v > std::chrono::duration_cast<std::chrono::seconds>(max_duration).count()) {
+      return f.fail("bad duration " + std::to_string(v) + ": " + limit);
+    }
     out = duration{v * 1000};
-  } else if (!parse_duration(f.text(), out)) {
-    f.fail("bad duration '" + f.text() +
-           "': expected a whole number with a unit ms, s, m or h (e.g. \"250ms\", \"5s\") or a number of seconds");
+    return;
   }
+  duration parsed{};
+  if (!parse_duration(f.text(), parsed)) {
+    return f.fail("bad duration '" + f.text() +
+                  "': expected a whole number with a unit ms, s, m or h (e.g. \"250ms\", \"5s\") or a number of "
+                  "seconds");
+  }
+  if (parsed > max_duration) return f.fail("bad duration '" + f.text() + "': " + limit);
+  out = parsed;
 }
 
 // Returns the index of the value among `allowed`, or -1 after reporting it.

@@ -2,14 +2,12 @@
 #include "plexd/platform/control_transport.hpp"
 
 #include <sys/stat.h>
-#include <unistd.h>
-
-#include <filesystem>
 
 #include <asio/local/stream_protocol.hpp>
 
 #include "../common/native_control.hpp"
 #include "../common/stream_adapter.hpp"
+#include "socket_path.hpp"
 
 namespace plexd::platform {
 namespace {
@@ -26,32 +24,9 @@ class unix_acceptor final : public control_acceptor {
   unix_acceptor& operator=(unix_acceptor&&) = delete;
 
   bool open(const std::string& path, std::string& error) {
-    namespace fs = std::filesystem;
-    std::error_code fec;
-    const fs::path dir = fs::path(path).parent_path();
-    if (!dir.empty()) {
-      fs::create_directories(dir, fec);
-      // The directory guards the socket on systems that ignore socket modes.
-      // It must be ours: a directory planted in /tmp by someone else (or a
-      // symlink to one) would hand them the control socket.
-      struct stat st {};
-      if (::lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != ::geteuid()) {
-        error = "control endpoint directory " + dir.string() + " is missing, not a directory, or not owned by us";
-        return false;
-      }
-      if (!fec) ::chmod(dir.c_str(), 0750);
-    }
+    error = detail::prepare_socket_path(path);
+    if (!error.empty()) return false;
     asio::error_code ec;
-    // A socket file left by a crashed daemon: remove it only if nobody answers.
-    if (fs::exists(path, fec)) {
-      local::socket probe(acceptor_.get_executor());
-      probe.connect(local::endpoint(path), ec);
-      if (!ec) {
-        error = "control endpoint unix:" + path + " is in use by a running daemon";
-        return false;
-      }
-      ::unlink(path.c_str());
-    }
     // Create the socket with 0660 (or stricter) from the start: no window
     // in which the file exists with wider permissions.
     const mode_t old_mask = ::umask(0117);
@@ -64,6 +39,7 @@ class unix_acceptor final : public control_acceptor {
       return false;
     }
     path_ = path;
+    id_ = detail::socket_file_id(path);
     return true;
   }
 
@@ -76,7 +52,7 @@ class unix_acceptor final : public control_acceptor {
     asio::error_code ignored;
     if (acceptor_.is_open()) acceptor_.close(ignored);
     if (!path_.empty()) {
-      ::unlink(path_.c_str());
+      detail::remove_own_socket(path_, id_);
       path_.clear();
     }
   }
@@ -94,6 +70,7 @@ class unix_acceptor final : public control_acceptor {
 
   local::acceptor acceptor_;
   std::string path_;
+  detail::file_id id_;
   accept_handler on_accept_;
 };
 
@@ -113,6 +90,7 @@ std::unique_ptr<control_acceptor> open_native_control(asio::io_context& io, cons
 
 std::shared_ptr<control_stream> connect_native_control(asio::io_context& io, const std::string& rest,
                                                        std::string& error) {
+  if (error = check_socket_owner(rest); !error.empty()) return nullptr;
   local::socket socket(io);
   asio::error_code ec;
   socket.connect(local::endpoint(rest), ec);

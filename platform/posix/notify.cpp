@@ -9,8 +9,8 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/un.h>
-#include <ctime>
 #include <unistd.h>
+#include <ctime>
 
 #include <cstddef>
 #include <cstdlib>
@@ -19,6 +19,24 @@
 
 namespace plexd::platform {
 namespace {
+
+// One socket for the life of the process, made at the first message (the
+// start-up READY=1): a socket per message fails once the daemon runs out of
+// file descriptors, and a watchdog that stops pinging then gets a healthy
+// but busy daemon killed. Unconnected, so a restarted manager is still
+// reached at its address. Messages come from the main loop only.
+int notify_fd() {
+  static int fd = -1;
+  if (fd >= 0) return fd;
+  fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return fd;
+  // A datagram send blocks while the manager's queue is full. These calls run
+  // on the event loop, so a wedged manager may stall it for a moment at most.
+  timeval timeout{};
+  timeout.tv_sec = 1;
+  (void)::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
+  return fd;
+}
 
 void send_notify(const std::string& message) {
   const char* path = std::getenv("NOTIFY_SOCKET");
@@ -36,17 +54,10 @@ void send_notify(const std::string& message) {
   } else {
     addr_len += 1;
   }
-  const int fd = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  const int fd = notify_fd();
   if (fd < 0) return;
-  // A datagram send blocks while the manager's queue is full. These calls run
-  // on the event loop, so a wedged manager may stall it for a moment at most.
-  timeval timeout{};
-  timeout.tv_sec = 1;
-  (void)::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
   // Best effort: a service manager that went away must not stop the daemon.
-  (void)::sendto(fd, message.data(), message.size(), MSG_NOSIGNAL, reinterpret_cast<const sockaddr*>(&addr),
-                 addr_len);
-  ::close(fd);
+  (void)::sendto(fd, message.data(), message.size(), MSG_NOSIGNAL, reinterpret_cast<const sockaddr*>(&addr), addr_len);
 }
 
 // STATUS= is one line: the protocol separates assignments with newlines.
@@ -61,13 +72,18 @@ std::string one_line(std::string_view s) {
 unsigned long long monotonic_usec() {
   timespec ts{};
   ::clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<unsigned long long>(ts.tv_sec) * 1000000ULL + static_cast<unsigned long long>(ts.tv_nsec) / 1000ULL;
+  return static_cast<unsigned long long>(ts.tv_sec) * 1000000ULL +
+         static_cast<unsigned long long>(ts.tv_nsec) / 1000ULL;
 }
 }  // namespace
 
-void notify_ready(std::string_view status) { send_notify("READY=1\nSTATUS=" + one_line(status)); }
+void notify_ready(std::string_view status) {
+  send_notify("READY=1\nSTATUS=" + one_line(status));
+}
 
-void notify_status(std::string_view status) { send_notify("STATUS=" + one_line(status)); }
+void notify_status(std::string_view status) {
+  send_notify("STATUS=" + one_line(status));
+}
 
 void notify_reloading() {
   // MONOTONIC_USEC lets systemd >= 253 tell this reload from an older one;
@@ -75,7 +91,9 @@ void notify_reloading() {
   send_notify("RELOADING=1\nMONOTONIC_USEC=" + std::to_string(monotonic_usec()) + "\nSTATUS=reloading");
 }
 
-void notify_stopping() { send_notify("STOPPING=1\nSTATUS=stopping: draining connections"); }
+void notify_stopping() {
+  send_notify("STOPPING=1\nSTATUS=stopping: draining connections");
+}
 
 std::optional<std::chrono::microseconds> watchdog_interval() {
   const char* usec = std::getenv("WATCHDOG_USEC");
@@ -93,6 +111,8 @@ std::optional<std::chrono::microseconds> watchdog_interval() {
   return std::chrono::microseconds(v);
 }
 
-void notify_watchdog() { send_notify("WATCHDOG=1"); }
+void notify_watchdog() {
+  send_notify("WATCHDOG=1");
+}
 
 }  // namespace plexd::platform

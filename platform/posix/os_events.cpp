@@ -42,6 +42,14 @@ os_events::~os_events() {
   detail::set_request_target(nullptr);
   asio::error_code ignored;
   impl_->signals.cancel(ignored);
+  // The signal set gives SIGHUP back its default action (terminate) when it
+  // goes; a reload sent while connections drain must not end the daemon.
+  impl_.reset();
+  ignore_reload_signal();
+}
+
+void ignore_reload_signal() {
+  std::signal(SIGHUP, SIG_IGN);
 }
 
 }  // namespace plexd::platform

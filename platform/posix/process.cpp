@@ -2,10 +2,13 @@
 
 #include <grp.h>
 #include <pwd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+
+#include "socket_path.hpp"
 
 namespace plexd::platform {
 
@@ -23,14 +26,21 @@ std::string drop_privileges(const std::string& user) {
 
 std::string hand_over(const std::string& path, const std::string& user) {
   if (user.empty() || path.empty() || ::geteuid() != 0) return {};
+  // A directory plexd did not create (/tmp, /run, an operator's) is shared
+  // with others: giving it away would hand them the whole directory.
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) return "cannot give " + path + " to '" + user + "': " + std::strerror(errno);
+  if (S_ISDIR(st.st_mode) && !detail::created_socket_dir(path)) return {};
   const passwd* pw = ::getpwnam(user.c_str());
   if (pw == nullptr) return "no such user '" + user + "'";
-  if (::chown(path.c_str(), pw->pw_uid, pw->pw_gid) != 0) {
+  if (::lchown(path.c_str(), pw->pw_uid, pw->pw_gid) != 0) {
     return "cannot give " + path + " to '" + user + "': " + std::strerror(errno);
   }
   return {};
 }
 
-long current_pid() { return static_cast<long>(::getpid()); }
+long current_pid() {
+  return static_cast<long>(::getpid());
+}
 
 }  // namespace plexd::platform

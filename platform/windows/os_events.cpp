@@ -95,4 +95,7 @@ os_events::~os_events() {
   impl_->reload_event.close(ignored);
 }
 
+// No reload signal to ignore here: reload arrives as an event or control.
+void ignore_reload_signal() {}
+
 }  // namespace plexd::platform

@@ -14,6 +14,8 @@ Modes:
   abstract   NOTIFY_SOCKET=@name, the full sequence
   foreign    WATCHDOG_PID names another process: READY, but no WATCHDOG=1
   absent     no NOTIFY_SOCKET: plexd runs and stops as usual (a no-op)
+  exhausted  under `prlimit --nofile=64`, with every descriptor taken by
+             clients: WATCHDOG=1 still arrives (the notify socket is kept open)
 """
 import argparse
 import json
@@ -152,8 +154,11 @@ def run(args):
     # WATCHDOG_PID must be plexd's own PID, known only after the fork: the
     # shell exports its $$ and execs plexd, which keeps that PID.
     pid_setup = "export WATCHDOG_PID=1;" if args.mode == "foreign" else "export WATCHDOG_PID=$$;"
-    log = open(os.path.join(tmp, "plexd.log"), "w+")
-    proc = subprocess.Popen(["/bin/sh", "-c", pid_setup + ' exec "$0" "$@"', args.plexd, "run", "-c", config],
+    # prlimit execs plexd, so the PID stays the one WATCHDOG_PID names.
+    launcher = "exec prlimit --nofile=64:64" if args.mode == "exhausted" else "exec"
+    args.log = os.path.join(tmp, "plexd.log")
+    log = open(args.log, "w+")
+    proc = subprocess.Popen(["/bin/sh", "-c", pid_setup + f' {launcher} "$0" "$@"', args.plexd, "run", "-c", config],
                             env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
     try:
         scenario(args, proc, manager, config, control)
@@ -201,6 +206,9 @@ def scenario(args, proc, manager, config, control):
         pass
     print("ok: at READY the chat port accepts")
 
+    if args.mode == "exhausted":
+        exhausted(args, proc, manager, binds)
+        return
     if args.mode == "foreign":
         # The watchdog belongs to another PID: plexd must not ping for it.
         deadline = time.monotonic() + 2.0
@@ -265,10 +273,41 @@ bogus = 1
     check(manager.senders == {proc.pid}, f"every datagram came from the main PID {proc.pid}: {manager.senders}")
 
 
+def log_has(path, text):
+    with open(path) as f:
+        return text in f.read()
+
+
+def exhausted(args, proc, manager, binds):
+    """Every descriptor taken: the kernel's backlog holds what plexd cannot accept."""
+    hogs = []
+    deadline = time.monotonic() + 15
+    while not log_has(args.log, "backing off"):
+        if time.monotonic() > deadline:
+            raise Failure(f"plexd did not run out of descriptors with {len(hogs)} client connections")
+        if len(hogs) < 120:
+            hogs.append(socket.create_connection(("127.0.0.1", port_of(binds["echo"])), timeout=5))
+        else:
+            time.sleep(0.05)
+    print(f"ok: out of descriptors after {len(hogs)} client connections")
+    while manager.receive(0.05) is not None:
+        pass
+    pings = 0
+    deadline = time.monotonic() + 3.2
+    while (got := manager.receive(deadline - time.monotonic())) is not None:
+        pings += "WATCHDOG" in got[1]
+    check(pings >= 4, f"{pings} watchdog pings in 3.2 s at descriptor exhaustion (WATCHDOG_USEC=1 s)")
+    for h in hogs:
+        h.close()
+    proc.send_signal(signal.SIGTERM)
+    check(proc.wait(timeout=10) == 0, "exit status 0 after SIGTERM")
+    check(manager.senders == {proc.pid}, f"every datagram came from the main PID {proc.pid}: {manager.senders}")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--plexd", required=True)
-    parser.add_argument("--mode", choices=["path", "abstract", "foreign", "absent"], default="path")
+    parser.add_argument("--mode", choices=["path", "abstract", "foreign", "absent", "exhausted"], default="path")
     return run(parser.parse_args())
 
 

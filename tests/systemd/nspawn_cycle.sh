@@ -261,10 +261,12 @@ ok "dpkg -r: stopped, binary and units gone; the edited config and the user rema
 # --- Purge: nothing left.
 in_ct dpkg -P plexd >/dev/null || fail "dpkg -P"
 in_ct userdel --remove alice 2>/dev/null || true
-leftovers=$(in_ct sh -c 'getent passwd plexd; getent group plexd; dpkg -l plexd 2>/dev/null | grep "^.[^n]";
+in_ct getent passwd plexd >/dev/null || fail "dpkg -P removed the plexd user (Debian keeps system users)"
+in_ct getent group plexd >/dev/null || fail "dpkg -P removed the plexd group (Debian keeps system groups)"
+leftovers=$(in_ct sh -c 'dpkg -l plexd 2>/dev/null | grep "^.[^n]";
   find / -xdev -name "*plexd*" -not -path "/mnt/*" 2>/dev/null; find /run -name "*plexd*" 2>/dev/null' || true)
 [ -z "$leftovers" ] || fail "left after dpkg -P: $leftovers"
-ok "dpkg -P: no user, group, config, state, logs, unit links or package state left"
+ok "dpkg -P: the plexd user and group remain; no config, state, logs, unit links or package state left"
 
 echo "nspawn bootstrap: $bootstrap_s; boot + cycle: $(since "$t_boot") s (cycle $(since "$t_cycle") s); total $(since "$t_start") s"
 echo PASS

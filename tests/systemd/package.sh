@@ -65,8 +65,9 @@ contents)
     sh -n "$ctl/$s" || fail "$s does not parse"
   done
   grep -q 'adduser --system' "$ctl/postinst" || fail "postinst does not create the system user"
-  grep -q 'deluser --system' "$ctl/postrm" || fail "postrm does not remove the user on purge"
-  echo "ok: maintainer scripts parse; postinst adds the user, postrm purges it"
+  # Debian practice: purge keeps the system user, whose uid may still own files.
+  if grep -Eq 'deluser|delgroup|userdel|groupdel' "$ctl/postrm"; then fail "postrm removes the system user or group"; fi
+  echo "ok: maintainer scripts parse; postinst adds the user, postrm keeps it on purge"
   # The packaged config must be valid and point the CLI at the service's socket.
   dpkg-deb --fsys-tarfile "$pkg" | tar -xO ./etc/plexd/plexd.toml >"$ctl/plexd.toml"
   grep -qx 'endpoint = "unix:/run/plexd/control.sock"' "$ctl/plexd.toml" ||

@@ -45,7 +45,13 @@ config builtin_config(const std::string& control_endpoint);
 /// The TOML text of the built-in default, as shipped in the example config.
 std::string_view builtin_config_text();
 
-/// Parses "250ms", "5s", "2m", "1h" or a bare number of seconds.
+/// The longest duration a config accepts (30 days): beyond it timers and
+/// tick counters could wrap.
+inline constexpr duration max_duration = std::chrono::hours(24 * 30);
+
+/// Parses "250ms", "5s", "2m", "1h" or a bare number of seconds. False for
+/// any other text and for a value too large to represent; max_duration is
+/// the loader's business.
 bool parse_duration(std::string_view text, duration& out);
 
 /// Parses "HOST:PORT", "[V6]:PORT", "*:PORT". Returns an error message or "".

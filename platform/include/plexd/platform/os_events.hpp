@@ -23,6 +23,12 @@ class os_events {
   std::unique_ptr<impl> impl_;
 };
 
+/// Makes the OS's reload request (SIGHUP) harmless while no os_events
+/// listens: its default action ends the process, which a reload sent during
+/// start-up or while stopping must not do. Call first thing in the daemon;
+/// ~os_events restores it. A no-op where reload is not a signal.
+void ignore_reload_signal();
+
 /// Thread-safe requests from elsewhere in the process (a service control
 /// handler runs on its own thread); they reach the active os_events, if any.
 void request_stop();
