@@ -19,9 +19,13 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <set>
 #include <string>
+#include <thread>
+#include <vector>
 
 namespace bench {
 
@@ -83,6 +87,52 @@ inline int start_connect(const sockaddr_in& addr) {
     return -1;
   }
   return fd;
+}
+
+// CPU time (user + system) a process has used so far, from /proc/PID/stat; -1 if unreadable.
+// Clock-tick resolution (usually 10 ms): measure over seconds, not milliseconds.
+inline long long proc_cpu_ns(long pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+  const size_t close_paren = stat.rfind(')');  // the command name may hold spaces
+  if (close_paren == std::string::npos) return -1;
+  unsigned long long utime = 0, stime = 0;
+  // After ")": state, then fields 4..13, then utime (14) and stime (15).
+  if (std::sscanf(stat.c_str() + close_paren + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime,
+                  &stime) != 2)
+    return -1;
+  return static_cast<long long>((utime + stime) * (1'000'000'000ull / uint64_t(sysconf(_SC_CLK_TCK))));
+}
+
+// This process's own CPU time (user + system), all threads.
+inline uint64_t self_cpu_ns() {
+  rusage ru{};
+  getrusage(RUSAGE_SELF, &ru);
+  auto ns = [](const timeval& t) { return uint64_t(t.tv_sec) * 1'000'000'000ull + uint64_t(t.tv_usec) * 1000ull; };
+  return ns(ru.ru_utime) + ns(ru.ru_stime);
+}
+
+// --sync DIR: a handshake with a script that drives a profiler (callgrind_control) around the
+// measured part: create DIR/NAME, then wait (up to 2 minutes) until the script creates DIR/GO.
+inline void sync_point(const std::string& dir, const char* name, const char* go) {
+  if (dir.empty()) return;
+  std::ofstream(dir + "/" + name) << "\n";
+  const std::string flag = dir + "/" + go;
+  for (int i = 0; i < 120'000 && access(flag.c_str(), F_OK) != 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+}
+
+// "a,b,c" as numbers; empty input gives an empty list.
+inline std::vector<long> number_list(const std::string& s) {
+  std::vector<long> out;
+  size_t at = 0;
+  while (at < s.size()) {
+    size_t comma = s.find(',', at);
+    if (comma == std::string::npos) comma = s.size();
+    out.push_back(std::strtol(s.substr(at, comma - at).c_str(), nullptr, 10));
+    at = comma + 1;
+  }
+  return out;
 }
 
 // "--key value" and bare "--flag" arguments. Every mode asks for the keys it knows, then

@@ -166,6 +166,7 @@ int run_echo(options& opt) {
   const size_t threads = size_t(std::max(1L, opt.num("threads", 1)));
   const double rate = opt.real("connect-rate", 20000);
   const size_t window = size_t(opt.num("connect-window", 256));
+  const std::string sync = opt.str("sync", "");
   opt.finish();
 
   uint64_t connect_failures = 0;
@@ -179,12 +180,14 @@ int run_echo(options& opt) {
   std::vector<std::unique_ptr<echo_worker>> workers;
   for (size_t t = 0; t < threads; ++t) workers.push_back(std::make_unique<echo_worker>(p, pat, groups[t], t * conns));
 
+  sync_point(sync, "ready", "go");
   const uint64_t start = now_ns();
   const uint64_t deadline = start + uint64_t(seconds * 1e9);
   std::vector<std::thread> pool;
   for (auto& w : workers) pool.emplace_back([&w, deadline] { w->run(deadline); });
   for (auto& t : pool) t.join();
   const double elapsed = double(now_ns() - start) / 1e9;
+  sync_point(sync, "done", "close");
 
   echo_stats total;
   for (auto& w : workers) {

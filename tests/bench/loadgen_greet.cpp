@@ -1,6 +1,9 @@
 // greet mode: connect, read until the server closes, close, repeat; C connections at a time.
 // Measures the accept + write + close rate of a server. We close only after the server's FIN,
 // so TIME_WAIT lands on the server side and our ephemeral ports are free again at once.
+// With --send TEXT it is a round trip instead (for an echo server or a proxy in front of one):
+// connect, send TEXT, read it back, close; TIME_WAIT then lands here, and Linux reuses such
+// ports at once for loopback connections (net.ipv4.tcp_tw_reuse = 2, the default).
 #include "loadgen.hpp"
 
 #include <sys/epoll.h>
@@ -15,6 +18,7 @@ struct greet_slot {
   int fd = -1;
   uint64_t began = 0;
   std::string got;  // bytes received so far on this connection (a greeting is short)
+  bool sent = false;
 };
 
 struct greet_stats {
@@ -24,8 +28,8 @@ struct greet_stats {
 
 class greet_worker {
  public:
-  greet_worker(const sockaddr_in& addr, size_t slots, std::string expect)
-      : addr_(addr), slots_(slots), expect_(std::move(expect)) {
+  greet_worker(const sockaddr_in& addr, size_t slots, std::string expect, std::string send)
+      : addr_(addr), slots_(slots), expect_(std::move(expect)), send_(std::move(send)) {
     ep_ = epoll_create1(EPOLL_CLOEXEC);
     if (ep_ < 0) die("epoll_create1");
   }
@@ -44,6 +48,10 @@ class greet_worker {
       if (k < 0 && errno != EINTR) die("epoll_wait");
       for (int i = 0; i < k; ++i) {
         auto& s = *static_cast<greet_slot*>(events[size_t(i)].data.ptr);
+        if (!send_.empty()) {
+          round_trip(s, events[size_t(i)].events, deadline);
+          continue;
+        }
         const bool fin = events[size_t(i)].events & EPOLLRDHUP;
         for (;;) {
           ssize_t n = recv(s.fd, buf, sizeof buf, 0);
@@ -66,8 +74,30 @@ class greet_worker {
   const greet_stats& stats() const { return stats_; }
 
  private:
+  // --send: the connect completes (EPOLLOUT), we send, the echo comes back, we close.
+  void round_trip(greet_slot& s, uint32_t events, uint64_t deadline) {
+    if (events & (EPOLLERR | EPOLLHUP)) return finish(s, false, deadline);
+    if (!s.sent && (events & EPOLLOUT)) {
+      s.sent = true;
+      if (send(s.fd, send_.data(), send_.size(), MSG_NOSIGNAL) != ssize_t(send_.size()))
+        return finish(s, false, deadline);
+    }
+    char buf[4096];
+    for (;;) {
+      ssize_t n = recv(s.fd, buf, sizeof buf, 0);
+      if (n > 0) {
+        s.got.append(buf, size_t(n));
+        if (s.got.size() >= send_.size()) return finish(s, true, deadline);
+        continue;
+      }
+      if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+      return finish(s, false, deadline);  // closed before the echo was complete
+    }
+  }
+
   void open_slot(greet_slot& s) {
     s.got.clear();
+    s.sent = false;
     s.began = now_ns();
     s.fd = start_connect(addr_);
     if (s.fd < 0) {
@@ -77,6 +107,7 @@ class greet_worker {
     }
     epoll_event ev{};
     ev.events = EPOLLIN | EPOLLRDHUP | EPOLLET;  // connect errors arrive as EPOLLERR
+    if (!send_.empty()) ev.events |= EPOLLOUT;
     ev.data.ptr = &s;
     if (epoll_ctl(ep_, EPOLL_CTL_ADD, s.fd, &ev) != 0) die("epoll_ctl");
   }
@@ -91,7 +122,8 @@ class greet_worker {
       } else {
         ++stats_.conns;
         stats_.latency.add(now - s.began);
-        if (!expect_.empty() && s.got != expect_) ++stats_.verify_errors;
+        const std::string& want = send_.empty() ? expect_ : send_;
+        if (!want.empty() && s.got != want) ++stats_.verify_errors;
       }
     }
     open_slot(s);
@@ -100,6 +132,7 @@ class greet_worker {
   sockaddr_in addr_;
   std::vector<greet_slot> slots_;
   std::string expect_;
+  std::string send_;
   greet_stats stats_;
   int ep_ = -1;
 };
@@ -111,12 +144,14 @@ int run_greet(options& opt) {
   const size_t conns = size_t(std::max(1L, opt.num("conns", 32)));
   const double seconds = opt.real("seconds", 5);
   const std::string expect = opt.str("expect", "Hello");
+  const std::string to_send = opt.str("send", "");
   const size_t threads = size_t(std::max(1L, opt.num("threads", 1)));
   opt.finish();
 
   std::vector<std::unique_ptr<greet_worker>> workers;
   for (size_t t = 0; t < threads; ++t)
-    workers.push_back(std::make_unique<greet_worker>(addr, conns / threads + (t < conns % threads ? 1 : 0), expect));
+    workers.push_back(
+        std::make_unique<greet_worker>(addr, conns / threads + (t < conns % threads ? 1 : 0), expect, to_send));
   const uint64_t start = now_ns();
   const uint64_t deadline = start + uint64_t(seconds * 1e9);
   std::vector<std::thread> pool;

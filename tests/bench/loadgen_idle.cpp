@@ -90,6 +90,7 @@ int run_idle(options& opt) {
   const size_t sample = size_t(std::max(1L, opt.num("sample", 100)));
   const double hold = opt.real("hold", 0);
   const double settle = opt.real("settle", 0.5);
+  const long fds_per_conn = std::max(1L, opt.num("fds-per-conn", 1));
   const double rate = opt.real("connect-rate", 10000);
   const size_t window = size_t(opt.num("connect-window", 128));
   opt.finish();
@@ -109,7 +110,8 @@ int run_idle(options& opt) {
   long fds_after = -1;
   if (pid) {
     const uint64_t deadline = now_ns() + 10'000'000'000ull;
-    while ((fds_after = open_fds(pid)) < fds_before + long(fds.size()) && now_ns() < deadline) sleep_ms(50);
+    const long want = fds_before + long(fds.size()) * fds_per_conn;
+    while ((fds_after = open_fds(pid)) < want && now_ns() < deadline) sleep_ms(50);
   }
   sleep_ms(int(settle * 1000));
   const long long rss_after = pid ? vm_rss(pid) : -1;
@@ -138,7 +140,8 @@ int run_idle(options& opt) {
   std::printf("RESULT %s\n", j.str().c_str());
   std::fflush(stdout);
   for (int fd : fds) close(fd);
-  const bool bad = fds.size() < n || (pid && fds_after < fds_before + long(n)) || (check && checked < sampled);
+  const bool bad =
+      fds.size() < n || (pid && fds_after < fds_before + long(n) * fds_per_conn) || (check && checked < sampled);
   return bad ? 1 : 0;
 }
 
