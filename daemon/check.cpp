@@ -14,8 +14,8 @@ void print_forward(const config::forward_options& f) {
   static constexpr const char* balances[] = {"round_robin", "least_conn", "first"};
   std::string list;
   for (const auto& u : f.upstreams) list += (list.empty() ? "" : ", ") + u.to_string();
-  std::printf("    -> %s (balance %s, health_check %lldms)\n", list.c_str(),
-              balances[static_cast<int>(f.balance_mode)], static_cast<long long>(f.health_check.count()));
+  std::printf("    -> %s (balance %s, health_check %lldms)\n", list.c_str(), balances[static_cast<int>(f.balance_mode)],
+              static_cast<long long>(f.health_check.count()));
 }
 }  // namespace
 
@@ -28,8 +28,8 @@ int check_config(const cli_args& args) {
     return 1;
   }
   const auto& cfg = loaded.cfg;
-  std::printf("%s: ok (%s), %zu listener(s), control %s\n", src.name().c_str(), src.how.c_str(),
-              cfg.listeners.size(), cfg.control.endpoint.empty() ? "off" : cfg.control.endpoint.c_str());
+  std::printf("%s: ok (%s), %zu listener(s), control %s\n", src.name().c_str(), src.how.c_str(), cfg.listeners.size(),
+              cfg.control.endpoint.empty() ? "off" : cfg.control.endpoint.c_str());
   if (cfg.backplane.enabled())
     std::printf("  backplane: redis %s%s, instance %s\n", cfg.backplane.describe().c_str(),
                 cfg.backplane.password.empty() ? "" : " (with a password)",

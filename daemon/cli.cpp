@@ -99,8 +99,7 @@ bool parse_long(const std::string& s, long& out) {
 }  // namespace
 
 std::string version_line() {
-  return std::string("plexd ") + version + " (" + platform::system_name() + ", asio " +
-         platform::asio_backend() + ")";
+  return std::string("plexd ") + version + " (" + platform::system_name() + ", asio " + platform::asio_backend() + ")";
 }
 
 std::string usage(const std::string& verb) {

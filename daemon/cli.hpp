@@ -7,17 +7,17 @@
 namespace plexd::daemon {
 
 struct cli_args {
-  std::string verb;          // run | check | status | logs | reload | connect | service | service-run
-  std::string config_file;   // -c FILE
-  std::string control;       // --control ENDPOINT
-  std::string log_level;     // --log-level L
-  bool json = false;         // --json
-  bool follow = false;       // --follow
+  std::string verb;         // run | check | status | logs | reload | connect | service | service-run
+  std::string config_file;  // -c FILE
+  std::string control;      // --control ENDPOINT
+  std::string log_level;    // --log-level L
+  bool json = false;        // --json
+  bool follow = false;      // --follow
   bool help = false;
   long count = 100;          // logs -n N
   std::string service_verb;  // service install|uninstall|start|stop|status
   std::string service_name = "plexd";
-  std::string target;        // connect HOST:PORT
+  std::string target;  // connect HOST:PORT
 };
 
 /// Parses argv. Returns "" or an error message (exit 2).

@@ -167,10 +167,9 @@ std::string human_bytes(double b) {
 void print_upstreams(const value& list) {
   if (!list.is_array()) return;
   for (const auto& u : list.as_array()) {
-    std::printf("  -> %-43s %-10s %7.0f %9.0f %8.0f %11s %11s\n", str(u["address"]).c_str(),
-                str(u["state"]).c_str(), u["active"].as_number(), u["connects"].as_number(),
-                u["connect_failures"].as_number(), human_bytes(u["bytes_up"].as_number()).c_str(),
-                human_bytes(u["bytes_down"].as_number()).c_str());
+    std::printf("  -> %-43s %-10s %7.0f %9.0f %8.0f %11s %11s\n", str(u["address"]).c_str(), str(u["state"]).c_str(),
+                u["active"].as_number(), u["connects"].as_number(), u["connect_failures"].as_number(),
+                human_bytes(u["bytes_up"].as_number()).c_str(), human_bytes(u["bytes_down"].as_number()).c_str());
   }
 }
 

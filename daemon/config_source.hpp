@@ -9,8 +9,8 @@
 namespace plexd::daemon {
 
 struct config_source {
-  std::string path;     // "" for the built-in config
-  std::string how;      // "-c", "$PLEXD_CONFIG", "system default", "built-in default"
+  std::string path;  // "" for the built-in config
+  std::string how;   // "-c", "$PLEXD_CONFIG", "system default", "built-in default"
   bool builtin() const { return path.empty(); }
   /// For messages: the path, or "<built-in>".
   std::string name() const { return path.empty() ? "<built-in>" : path; }

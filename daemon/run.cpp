@@ -268,11 +268,12 @@ class daemon_runner {
     for (const auto& l : server_->status()) {
       core::json::object refused_by;
       for (const auto& [k, v] : l.refused_by) refused_by[k] = v;
-      core::json::object entry{
-          {"name", l.name}, {"bind", l.bind}, {"handler", l.handler}, {"state", l.state},
-          {"active", l.active}, {"accepted", l.accepted}, {"refused", l.refused},
-          {"refused_by", std::move(refused_by)}, {"bytes_in", l.bytes_in}, {"bytes_out", l.bytes_out},
-          {"errors", l.errors}};
+      core::json::object entry{{"name", l.name},         {"bind", l.bind},
+                               {"handler", l.handler},   {"state", l.state},
+                               {"active", l.active},     {"accepted", l.accepted},
+                               {"refused", l.refused},   {"refused_by", std::move(refused_by)},
+                               {"bytes_in", l.bytes_in}, {"bytes_out", l.bytes_out},
+                               {"errors", l.errors}};
       if (l.handler == "forward") entry["upstreams"] = upstreams_json(l.upstreams);
       listeners.push_back(std::move(entry));
     }

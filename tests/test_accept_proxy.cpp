@@ -5,9 +5,9 @@
 
 #include <chrono>
 #include <memory>
-#include <vector>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "harness.hpp"
 #include "plexd/core/json.hpp"

@@ -120,7 +120,8 @@ TEST_CASE("refusal logging is rate-limited under a connect flood", "[access]") {
   std::this_thread::sleep_for(200ms);
   const auto log = d.log();
   std::size_t lines = 0;
-  for (std::size_t p = log.find("refused 127.0.0.1"); p != std::string::npos; p = log.find("refused 127.0.0.1", p + 1)) {
+  for (std::size_t p = log.find("refused 127.0.0.1"); p != std::string::npos;
+       p = log.find("refused 127.0.0.1", p + 1)) {
     ++lines;
   }
   CHECK(lines >= 1);

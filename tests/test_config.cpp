@@ -16,7 +16,9 @@ using namespace std::chrono_literals;
 
 namespace {
 
-load_result parse(std::string_view text) { return parse_config(text, "t.toml"); }
+load_result parse(std::string_view text) {
+  return parse_config(text, "t.toml");
+}
 
 std::string all_errors(const load_result& r) {
   std::string out;

@@ -38,10 +38,11 @@ TEST_CASE("a port in use at start names the listener and address - exits 1 - lea
   temp_dir dir;
   const auto cfg = dir.write("plexd.toml",
                              "[control]\nendpoint = \"\"\n"
-                             "[[listener]]\nname = \"first\"\nbind = \"127.0.0.1:" + std::to_string(free_port) +
+                             "[[listener]]\nname = \"first\"\nbind = \"127.0.0.1:" +
+                                 std::to_string(free_port) +
                                  "\"\nhandler = \"echo\"\n"
-                                 "[[listener]]\nname = \"clash\"\nbind = \"127.0.0.1:" + std::to_string(busy) +
-                                 "\"\nhandler = \"echo\"\n");
+                                 "[[listener]]\nname = \"clash\"\nbind = \"127.0.0.1:" +
+                                 std::to_string(busy) + "\"\nhandler = \"echo\"\n");
   auto r = run_plexd({"run", "-c", cfg});
   CHECK(r.exit_code == 1);
   CHECK(r.err.find("listener 'clash' on 127.0.0.1:" + std::to_string(busy)) != std::string::npos);
@@ -54,7 +55,8 @@ TEST_CASE("a port in use at start names the listener and address - exits 1 - lea
 
 TEST_CASE("plexd run refuses an invalid config with FILE:LINE:COL and exit 1", "[lifecycle]") {
   temp_dir dir;
-  const auto cfg = dir.write("bad.toml", "[[listener]]\nname = \"x\"\nbind = \"127.0.0.1:0\"\nhandler = \"echo\"\nmax_lines = 5\n");
+  const auto cfg =
+      dir.write("bad.toml", "[[listener]]\nname = \"x\"\nbind = \"127.0.0.1:0\"\nhandler = \"echo\"\nmax_lines = 5\n");
   auto r = run_plexd({"run", "-c", cfg});
   CHECK(r.exit_code == 1);
   CHECK(r.err.find(cfg + ":5:1") != std::string::npos);
@@ -92,15 +94,17 @@ TEST_CASE("usage errors exit 2 and every verb has --help", "[lifecycle]") {
 
 TEST_CASE("the config lookup honours $PLEXD_CONFIG", "[lifecycle]") {
   temp_dir dir;
-  const auto cfg = dir.write("env.toml", "[[listener]]\nname = \"from-env\"\nbind = \"127.0.0.1:1\"\nhandler = \"discard\"\n");
+  const auto cfg =
+      dir.write("env.toml", "[[listener]]\nname = \"from-env\"\nbind = \"127.0.0.1:1\"\nhandler = \"discard\"\n");
   auto r = run_plexd({"check"}, 15s, {{"PLEXD_CONFIG", cfg}});
   CHECK(r.exit_code == 0);
   CHECK(r.out.find("from-env") != std::string::npos);
 }
 
 TEST_CASE("plexd connect is full duplex and half-closes on EOF", "[lifecycle]") {
-  plexd_daemon d("[[listener]]\nname = \"echo\"\nbind = \"127.0.0.1:0\"\nhandler = \"echo\"\nframing = \"line\"\n"
-                 "suffix = \" Roger that.\"\n");
+  plexd_daemon d(
+      "[[listener]]\nname = \"echo\"\nbind = \"127.0.0.1:0\"\nhandler = \"echo\"\nframing = \"line\"\n"
+      "suffix = \" Roger that.\"\n");
   REQUIRE(d.wait_ready());
   temp_dir dir;
   const auto input = dir.write("in.txt", "one\ntwo\n");

@@ -32,7 +32,8 @@ TEST_CASE("reload adds - removes and changes listeners while a chat client stays
   REQUIRE(d.wait_log("connected"));
   const auto old_port = d.port("old");
 
-  d.rewrite(chat + listener_toml("greeter", "greet", "message = \"v2\"") + listener_toml("new", "echo", "suffix = \"+\""));
+  d.rewrite(chat + listener_toml("greeter", "greet", "message = \"v2\"") +
+            listener_toml("new", "echo", "suffix = \"+\""));
   auto r = d.cli({"reload"});
   CHECK(r.exit_code == 0);
   CHECK(r.out.find("reload ok") != std::string::npos);
@@ -79,18 +80,19 @@ TEST_CASE("an invalid reload changes nothing and reports every error with its po
   client c;
   REQUIRE(c.connect(d.port("echo")));
   // One error of each kind.
-  d.rewrite(listener_toml("echo", "echo", "suffixx = \"?\"") +             // unknown key (did you mean)
+  d.rewrite(listener_toml("echo", "echo", "suffixx = \"?\"") +            // unknown key (did you mean)
             listener_toml("g", "greet", "framing = \"line\"") +           // key of another handler
             listener_toml("t", "echo", "max_line = \"big\"") +            // wrong type
             listener_toml("u", "echo", "idle_timeout = \"5 parsecs\"") +  // bad duration
             listener_toml("v", "echo", "", "300.1.1.1:80") +              // bad address
             listener_toml("echo", "discard") +                            // duplicate name
-            listener_toml("w", "echo", "", "127.0.0.1:7") + listener_toml("x", "echo", "", "127.0.0.1:7") +  // same address
-            "[[listener]]\nname = \"y\"\nhandler = \"echo\"\n");      // missing key
+            listener_toml("w", "echo", "", "127.0.0.1:7") +
+            listener_toml("x", "echo", "", "127.0.0.1:7") +       // same address
+            "[[listener]]\nname = \"y\"\nhandler = \"echo\"\n");  // missing key
   auto r = d.cli({"reload"});
   CHECK(r.exit_code == 1);
-  for (const char* expected : {"did you mean 'suffix'", "suffix", "framing", "max_line", "idle_timeout", "300.1.1.1", "duplicate",
-                               "127.0.0.1:7", "bind"}) {
+  for (const char* expected : {"did you mean 'suffix'", "suffix", "framing", "max_line", "idle_timeout", "300.1.1.1",
+                               "duplicate", "127.0.0.1:7", "bind"}) {
     CHECK(r.err.find(expected) != std::string::npos);
   }
   CHECK(r.err.find(d.config_path() + ":") != std::string::npos);

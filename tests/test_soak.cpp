@@ -69,7 +69,8 @@ void echo_stream(std::uint16_t port, bool lines, const std::atomic<bool>& stop, 
 TEST_CASE("soak: mixed load - reloads and hostile clients lose nothing and leak nothing", "[soak]") {
   const char* env = std::getenv("PLEXD_SOAK_SECONDS");
   const int seconds = env != nullptr ? std::max(5, std::atoi(env)) : 60;
-  const std::string base = listener_toml("echo", "echo") + listener_toml("lines", "echo", "framing = \"line\"\nmax_line = 4096") +
+  const std::string base = listener_toml("echo", "echo") +
+                           listener_toml("lines", "echo", "framing = \"line\"\nmax_line = 4096") +
                            listener_toml("chat", "chat", "announce = false\nmax_output = 262144") +
                            listener_toml("greet", "greet") + listener_toml("sink", "discard");
   plexd_daemon d(base, "[daemon]\nthreads = 2\nlog_level = \"info\"\nshutdown_grace = \"1s\"\n");
@@ -81,8 +82,10 @@ TEST_CASE("soak: mixed load - reloads and hostile clients lose nothing and leak 
   std::atomic<bool> stop{false};
   counters echo_c, chat_c;
   std::vector<std::thread> threads;
-  for (int i = 0; i < 3; ++i) threads.emplace_back(echo_stream, d.port("echo"), false, std::cref(stop), std::ref(echo_c));
-  for (int i = 0; i < 2; ++i) threads.emplace_back(echo_stream, d.port("lines"), true, std::cref(stop), std::ref(echo_c));
+  for (int i = 0; i < 3; ++i)
+    threads.emplace_back(echo_stream, d.port("echo"), false, std::cref(stop), std::ref(echo_c));
+  for (int i = 0; i < 2; ++i)
+    threads.emplace_back(echo_stream, d.port("lines"), true, std::cref(stop), std::ref(echo_c));
 
   // Chat: one sender, two receivers checking order and completeness.
   auto chat_sender = std::make_unique<client>();
@@ -179,10 +182,12 @@ TEST_CASE("soak: mixed load - reloads and hostile clients lose nothing and leak 
     std::this_thread::sleep_for(50ms);
   }
   const long rss_after = rss_kib(pid);
-  std::printf("[soak] %d s: %llu echo bytes verified, %llu chat lines verified, %d reloads; fds %ld -> %ld, RSS %ld -> %ld KiB\n",
-              seconds, static_cast<unsigned long long>(echo_c.verified.load()),
-              static_cast<unsigned long long>(chat_c.verified.load()), reloads_ok, fds_before, fds_after, rss_before,
-              rss_after);
+  std::printf(
+      "[soak] %d s: %llu echo bytes verified, %llu chat lines verified, %d reloads; fds %ld -> %ld, RSS %ld -> %ld "
+      "KiB\n",
+      seconds, static_cast<unsigned long long>(echo_c.verified.load()),
+      static_cast<unsigned long long>(chat_c.verified.load()), reloads_ok, fds_before, fds_after, rss_before,
+      rss_after);
   std::fflush(stdout);
   if (fds_before >= 0) CHECK(fds_after == fds_before);
   // malloc keeps some freed memory for reuse: allow 25% + 4 MiB, not growth per connection.

@@ -9,9 +9,10 @@
 using namespace plexd::test;
 
 TEST_CASE("a chat room spans event-loop threads with per-sender order kept", "[threads]") {
-  plexd_daemon d("[[listener]]\nname = \"chat\"\nbind = \"127.0.0.1:0\"\nhandler = \"chat\"\nannounce = false\n"
-                 "[[listener]]\nname = \"echo\"\nbind = \"127.0.0.1:0\"\nhandler = \"echo\"\n",
-                 "[daemon]\nthreads = 3\nlog_level = \"debug\"\nshutdown_grace = \"2s\"\n");
+  plexd_daemon d(
+      "[[listener]]\nname = \"chat\"\nbind = \"127.0.0.1:0\"\nhandler = \"chat\"\nannounce = false\n"
+      "[[listener]]\nname = \"echo\"\nbind = \"127.0.0.1:0\"\nhandler = \"echo\"\n",
+      "[daemon]\nthreads = 3\nlog_level = \"debug\"\nshutdown_grace = \"2s\"\n");
   REQUIRE(d.wait_ready());
   constexpr int n = 6;
   std::vector<std::unique_ptr<client>> clients;

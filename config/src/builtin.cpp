@@ -168,7 +168,9 @@ handler = "discard"
 
 }  // namespace
 
-std::string_view builtin_config_text() { return builtin_text; }
+std::string_view builtin_config_text() {
+  return builtin_text;
+}
 
 config builtin_config(const std::string& control_endpoint) {
   // The text is fixed and a test proves it parses cleanly, so errors cannot

@@ -229,7 +229,8 @@ constexpr auto chat_table = std::to_array<key_spec<handler_options>>({
     {"goodbye", kind::string, [](const field& f, handler_options& o) { opt<chat_options>(o).goodbye = f.text(); }},
     {"line_rate", kind::string,
      [](const field& f, handler_options& o) { accepted(f, parse_rate(f.text(), opt<chat_options>(o).line_rate)); }},
-    {"line_burst", kind::integer, [](const field& f, handler_options& o) {
+    {"line_burst", kind::integer,
+     [](const field& f, handler_options& o) {
        std::size_t burst = 0;
        set_int(f, burst, 1);
        opt<chat_options>(o).line_burst = static_cast<double>(burst);
@@ -316,9 +317,15 @@ const handler_entry* find_handler(std::string_view name) {
   return nullptr;
 }
 
-void set_duration_key(const field& f, duration& out) { set_duration(f, out); }
-void set_unsigned_key(const field& f, std::size_t& out, std::int64_t lo, std::int64_t hi) { set_int(f, out, lo, hi); }
-int choose_key(const field& f, const std::vector<std::string_view>& allowed) { return choose(f, allowed); }
+void set_duration_key(const field& f, duration& out) {
+  set_duration(f, out);
+}
+void set_unsigned_key(const field& f, std::size_t& out, std::int64_t lo, std::int64_t hi) {
+  set_int(f, out, lo, hi);
+}
+int choose_key(const field& f, const std::vector<std::string_view>& allowed) {
+  return choose(f, allowed);
+}
 
 bool check_type(const field& f, kind expected) {
   auto got = [](const toml::node& n) {

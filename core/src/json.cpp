@@ -136,14 +136,30 @@ class parser {
       if (++pos_ >= t_.size()) break;
       const char e = t_[pos_++];
       switch (e) {
-        case '"': out += '"'; break;
-        case '\\': out += '\\'; break;
-        case '/': out += '/'; break;
-        case 'b': out += '\b'; break;
-        case 'f': out += '\f'; break;
-        case 'n': out += '\n'; break;
-        case 'r': out += '\r'; break;
-        case 't': out += '\t'; break;
+        case '"':
+          out += '"';
+          break;
+        case '\\':
+          out += '\\';
+          break;
+        case '/':
+          out += '/';
+          break;
+        case 'b':
+          out += '\b';
+          break;
+        case 'f':
+          out += '\f';
+          break;
+        case 'n':
+          out += '\n';
+          break;
+        case 'r':
+          out += '\r';
+          break;
+        case 't':
+          out += '\t';
+          break;
         case 'u': {
           unsigned cp = 0;
           if (!hex4(cp)) {
@@ -164,7 +180,9 @@ class parser {
           append_utf8(out, cp);
           break;
         }
-        default: fail("bad escape"); return out;
+        default:
+          fail("bad escape");
+          return out;
       }
     }
     fail("unterminated string");
@@ -270,9 +288,15 @@ class parser {
 };
 }  // namespace
 
-const std::string& value::as_string() const { return is_string() ? std::get<3>(v_) : empty_string; }
-const array& value::as_array() const { return is_array() ? *std::get<4>(v_) : empty_array; }
-const object& value::as_object() const { return is_object() ? *std::get<5>(v_) : empty_object; }
+const std::string& value::as_string() const {
+  return is_string() ? std::get<3>(v_) : empty_string;
+}
+const array& value::as_array() const {
+  return is_array() ? *std::get<4>(v_) : empty_array;
+}
+const object& value::as_object() const {
+  return is_object() ? *std::get<5>(v_) : empty_object;
+}
 
 const value& value::operator[](std::string_view key) const {
   if (!is_object()) return null_value;
@@ -318,8 +342,12 @@ void quote(std::string& out, std::string_view s) {
 
 void value::dump_to(std::string& out) const {
   switch (v_.index()) {
-    case 0: out += "null"; break;
-    case 1: out += std::get<1>(v_) ? "true" : "false"; break;
+    case 0:
+      out += "null";
+      break;
+    case 1:
+      out += std::get<1>(v_) ? "true" : "false";
+      break;
     case 2: {
       const double d = std::get<2>(v_);
       char buf[32];
@@ -333,7 +361,9 @@ void value::dump_to(std::string& out) const {
       out += buf;
       break;
     }
-    case 3: quote(out, std::get<3>(v_)); break;
+    case 3:
+      quote(out, std::get<3>(v_));
+      break;
     case 4: {
       out += '[';
       bool first = true;
@@ -366,6 +396,8 @@ std::string value::dump() const {
   return out;
 }
 
-parse_result parse(std::string_view text) { return parser(text).run(); }
+parse_result parse(std::string_view text) {
+  return parser(text).run();
+}
 
 }  // namespace plexd::core::json

@@ -15,7 +15,9 @@ using tcp = asio::ip::tcp;
 
 namespace {
 // The max_per_source key: the address without the port.
-std::string source_key(const std::string& peer) { return peer.substr(0, peer.rfind(':')); }
+std::string source_key(const std::string& peer) {
+  return peer.substr(0, peer.rfind(':'));
+}
 }  // namespace
 
 std::string endpoint_text(const tcp::endpoint& ep) {
@@ -57,18 +59,23 @@ void listener::apply(const config::listener_config& cfg) {
 void listener::warn_untrusted_proxy(const config::listener_config& cfg) const {
   // Anyone who can connect could then claim any address.
   if (cfg.accept_proxy && cfg.proxy_from.empty()) {
-    spdlog::warn("listener {}: accept_proxy is on but proxy_from is empty: any client can claim any address; "
-                 "list your load balancers in proxy_from",
-                 name_);
+    spdlog::warn(
+        "listener {}: accept_proxy is on but proxy_from is empty: any client can claim any address; "
+        "list your load balancers in proxy_from",
+        name_);
   }
 }
 
 std::string listener::state() const {
   switch (state_.load()) {
-    case 1: return "listening";
-    case 2: return "draining";
-    case 3: return "stopped";
-    default: return "created";
+    case 1:
+      return "listening";
+    case 2:
+      return "draining";
+    case 3:
+      return "stopped";
+    default:
+      return "created";
   }
 }
 
@@ -254,7 +261,9 @@ void listener::start_proxied(socket_type socket, const tcp::endpoint& connecting
   s->start(session::first_read::now);
 }
 
-void listener::pending_closed() { stats_.active.fetch_sub(1, std::memory_order_relaxed); }
+void listener::pending_closed() {
+  stats_.active.fetch_sub(1, std::memory_order_relaxed);
+}
 
 void listener::log_refusal(refusal why, const std::string& peer) {
   // Rate-limited: a connection flood must not become a log flood.
@@ -266,8 +275,8 @@ void listener::log_refusal(refusal why, const std::string& peer) {
   }
   refusal_log_at_ = now;
   if (refusals_unlogged_ > 0) {
-    spdlog::info("listener {}: refused {} ({}); {} more refused since the last report", name_, peer,
-                 refusal_name(why), refusals_unlogged_);
+    spdlog::info("listener {}: refused {} ({}); {} more refused since the last report", name_, peer, refusal_name(why),
+                 refusals_unlogged_);
   } else {
     spdlog::info("listener {}: refused {} ({})", name_, peer, refusal_name(why));
   }

@@ -99,7 +99,7 @@ class listener : public std::enable_shared_from_this<listener> {
   listener_stats stats_;
   std::chrono::steady_clock::time_point refusal_log_at_{};
   std::uint64_t refusals_unlogged_ = 0;
-  std::mutex refusal_log_mutex_;  // refusals are decided on worker threads too (accept_proxy)
+  std::mutex refusal_log_mutex_;           // refusals are decided on worker threads too (accept_proxy)
   std::shared_ptr<proxy_acceptor> proxy_;  // made when accept_proxy is first on
   log_limiter disconnect_log_;
 };

@@ -160,14 +160,24 @@ parsed_header parse_v2_body(unsigned command, unsigned family, unsigned transpor
   // variants are defined but cannot describe a TCP connection.
   std::size_t addresses = 0;
   switch ((family << 4U) | transport) {
-    case 0x00: addresses = 0; break;    // UNSPEC
-    case 0x11: addresses = 12; break;   // TCP over IPv4: 4 + 4 + 2 + 2
-    case 0x21: addresses = 36; break;   // TCP over IPv6: 16 + 16 + 2 + 2
-    case 0x31: addresses = 216; break;  // UNIX stream: 108 + 108
+    case 0x00:
+      addresses = 0;
+      break;  // UNSPEC
+    case 0x11:
+      addresses = 12;
+      break;  // TCP over IPv4: 4 + 4 + 2 + 2
+    case 0x21:
+      addresses = 36;
+      break;  // TCP over IPv6: 16 + 16 + 2 + 2
+    case 0x31:
+      addresses = 216;
+      break;  // UNIX stream: 108 + 108
     case 0x12:
     case 0x22:
-    case 0x32: return invalid("v2: a datagram header on a stream connection");
-    default: return invalid("v2: unknown address family or transport");
+    case 0x32:
+      return invalid("v2: a datagram header on a stream connection");
+    default:
+      return invalid("v2: unknown address family or transport");
   }
   if (body.size() < addresses) return invalid("v2: length shorter than the addresses");
   if (!tlvs_well_formed(body.substr(addresses))) return invalid("v2: malformed TLV");

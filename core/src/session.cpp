@@ -42,25 +42,37 @@ session_ref session::create(worker& w, listener& owner, socket_type socket, std:
 
 const char* session::reason_text(reason r) {
   switch (r) {
-    case reason::peer_closed: return "closed by peer";
-    case reason::reset: return "reset by peer";
-    case reason::read_error: return "read error";
-    case reason::write_error: return "write error";
-    case reason::wait_failed: return "socket wait failed";
-    case reason::max_line: return "line longer than max_line";
-    case reason::max_output: return "output queue over max_output";
-    case reason::idle: return "idle timeout";
-    case reason::grace: return "closed at the grace deadline";
-    case reason::linger: return "closed (peer did not close in time)";
-    case reason::upstream_reset: return "reset (the upstream reset)";
-    case reason::upstream_failed: return "closed (no upstream answered)";
-    case reason::fin_timeout: return "closed (half-closed longer than fin_timeout)";
+    case reason::peer_closed:
+      return "closed by peer";
+    case reason::reset:
+      return "reset by peer";
+    case reason::read_error:
+      return "read error";
+    case reason::write_error:
+      return "write error";
+    case reason::wait_failed:
+      return "socket wait failed";
+    case reason::max_line:
+      return "line longer than max_line";
+    case reason::max_output:
+      return "output queue over max_output";
+    case reason::idle:
+      return "idle timeout";
+    case reason::grace:
+      return "closed at the grace deadline";
+    case reason::linger:
+      return "closed (peer did not close in time)";
+    case reason::upstream_reset:
+      return "reset (the upstream reset)";
+    case reason::upstream_failed:
+      return "closed (no upstream answered)";
+    case reason::fin_timeout:
+      return "closed (half-closed longer than fin_timeout)";
   }
   return "closed";
 }
 
-void session::set_carried_endpoints(const asio::ip::tcp::endpoint& source,
-                                    const asio::ip::tcp::endpoint& destination) {
+void session::set_carried_endpoints(const asio::ip::tcp::endpoint& source, const asio::ip::tcp::endpoint& destination) {
   carried_ = std::make_unique<std::pair<asio::ip::tcp::endpoint, asio::ip::tcp::endpoint>>(source, destination);
 }
 
@@ -297,7 +309,9 @@ void session::on_tick(std::uint32_t now) {
       begin_drain(now + linger_ticks);
       return;
     }
-    close_reason_ = state_ == state::lingering ? reason::linger : deadline_is_fin_ ? reason::fin_timeout : reason::grace;
+    close_reason_ = state_ == state::lingering ? reason::linger
+                    : deadline_is_fin_         ? reason::fin_timeout
+                                               : reason::grace;
     finish();
     return;
   }

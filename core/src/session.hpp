@@ -91,8 +91,19 @@ class session final : public connection {
   enum class state : std::uint8_t { open, closing, lingering, closed };
   /// Why a session ended, for the close log (a byte, not a pointer).
   enum class reason : std::uint8_t {
-    peer_closed, reset, read_error, write_error, wait_failed, max_line, max_output, idle, grace, linger,
-    upstream_reset, upstream_failed, fin_timeout
+    peer_closed,
+    reset,
+    read_error,
+    write_error,
+    wait_failed,
+    max_line,
+    max_output,
+    idle,
+    grace,
+    linger,
+    upstream_reset,
+    upstream_failed,
+    fin_timeout
   };
   static const char* reason_text(reason r);
 

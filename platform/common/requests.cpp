@@ -9,7 +9,7 @@
 namespace plexd::platform::detail {
 namespace {
 // Process-wide by nature: signals and service controls have one target.
-std::mutex mutex;                 // NOLINT(cppcoreguidelines-avoid-non-const-global-variables)
+std::mutex mutex;                  // NOLINT(cppcoreguidelines-avoid-non-const-global-variables)
 request_target* target = nullptr;  // NOLINT(cppcoreguidelines-avoid-non-const-global-variables)
 // A stop requested before the daemon's loop exists (a Windows service
 // stopped while its listeners are still opening) is delivered as soon as
@@ -39,6 +39,10 @@ void deliver(bool stop) {
 }  // namespace plexd::platform::detail
 
 namespace plexd::platform {
-void request_stop() { detail::deliver(true); }
-void request_reload() { detail::deliver(false); }
+void request_stop() {
+  detail::deliver(true);
+}
+void request_reload() {
+  detail::deliver(false);
+}
 }  // namespace plexd::platform

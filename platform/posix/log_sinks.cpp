@@ -16,11 +16,16 @@ namespace {
 int syslog_priority(spdlog::level::level_enum level) {
   switch (level) {
     case spdlog::level::trace:
-    case spdlog::level::debug: return 7;
-    case spdlog::level::info: return 6;
-    case spdlog::level::warn: return 4;
-    case spdlog::level::err: return 3;
-    default: return 2;
+    case spdlog::level::debug:
+      return 7;
+    case spdlog::level::info:
+      return 6;
+    case spdlog::level::warn:
+      return 4;
+    case spdlog::level::err:
+      return 3;
+    default:
+      return 2;
   }
 }
 
@@ -29,8 +34,7 @@ class journal_stderr_sink final : public spdlog::sinks::base_sink<std::mutex> {
   void sink_it_(const spdlog::details::log_msg& msg) override {
     spdlog::memory_buf_t formatted;
     formatter_->format(msg, formatted);
-    std::fprintf(stderr, "<%d>%.*s", syslog_priority(msg.level), static_cast<int>(formatted.size()),
-                 formatted.data());
+    std::fprintf(stderr, "<%d>%.*s", syslog_priority(msg.level), static_cast<int>(formatted.size()), formatted.data());
   }
   void flush_() override { std::fflush(stderr); }
 };
@@ -58,6 +62,8 @@ spdlog::sink_ptr make_console_sink() {
   return sink;
 }
 
-spdlog::sink_ptr make_service_sink() { return nullptr; }
+spdlog::sink_ptr make_service_sink() {
+  return nullptr;
+}
 
 }  // namespace plexd::platform

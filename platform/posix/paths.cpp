@@ -8,7 +8,9 @@
 
 namespace plexd::platform {
 
-std::string default_config_path() { return "/etc/plexd/plexd.toml"; }
+std::string default_config_path() {
+  return "/etc/plexd/plexd.toml";
+}
 
 namespace {
 std::string env(const char* name) {
@@ -29,7 +31,9 @@ std::string runtime_dir() {
 }
 }  // namespace
 
-std::string default_control_endpoint() { return "unix:" + runtime_dir() + "/control.sock"; }
+std::string default_control_endpoint() {
+  return "unix:" + runtime_dir() + "/control.sock";
+}
 
 std::string absolute_path(const std::string& path) {
   if (path.empty()) return path;
@@ -38,6 +42,8 @@ std::string absolute_path(const std::string& path) {
   return ec ? path : p.lexically_normal().string();
 }
 
-std::string system_name() { return "linux"; }
+std::string system_name() {
+  return "linux";
+}
 
 }  // namespace plexd::platform

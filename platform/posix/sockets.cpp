@@ -1,8 +1,8 @@
 #include "plexd/platform/sockets.hpp"
 
 #include <fcntl.h>
-#include <sys/socket.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>

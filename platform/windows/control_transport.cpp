@@ -67,7 +67,9 @@ bool valid_pipe_name(const std::string& name) {
   return true;
 }
 
-std::wstring pipe_path(const std::string& name) { return L"\\\\.\\pipe\\" + win::to_wide(name); }
+std::wstring pipe_path(const std::string& name) {
+  return L"\\\\.\\pipe\\" + win::to_wide(name);
+}
 
 // The acceptor's state lives in a shared object that pending completions
 // hold on to: control_server may destroy the acceptor right after close()
@@ -135,9 +137,8 @@ struct pipe_listener : std::enable_shared_from_this<pipe_listener> {
       if (h == INVALID_HANDLE_VALUE) return;  // out of resources: the endpoint stops accepting
       pending = std::make_unique<asio::windows::stream_handle>(io, h);
     }
-    asio::windows::overlapped_ptr op(io, [self = shared_from_this()](const asio::error_code& ec, std::size_t) {
-      self->on_connected(ec);
-    });
+    asio::windows::overlapped_ptr op(
+        io, [self = shared_from_this()](const asio::error_code& ec, std::size_t) { self->on_connected(ec); });
     const BOOL ok = ::ConnectNamedPipe(pending->native_handle(), op.get());
     const DWORD err = ::GetLastError();
     if (!ok && err == ERROR_PIPE_CONNECTED) {
@@ -234,13 +235,19 @@ std::shared_ptr<control_stream> connect_pipe(asio::io_context& io, const std::st
     }
     error = "cannot connect to pipe:" + name + ": ";
     switch (err) {
-      case ERROR_FILE_NOT_FOUND: error += "no daemon serves this pipe"; break;
-      case ERROR_ACCESS_DENIED:
-        error += "access denied (the pipe admits Administrators, SYSTEM and the daemon's own account: "
-                 "run from an elevated prompt)";
+      case ERROR_FILE_NOT_FOUND:
+        error += "no daemon serves this pipe";
         break;
-      case ERROR_PIPE_BUSY: error += "the daemon is busy (every pipe instance is in use)"; break;
-      default: error += win::error_text(err);
+      case ERROR_ACCESS_DENIED:
+        error +=
+            "access denied (the pipe admits Administrators, SYSTEM and the daemon's own account: "
+            "run from an elevated prompt)";
+        break;
+      case ERROR_PIPE_BUSY:
+        error += "the daemon is busy (every pipe instance is in use)";
+        break;
+      default:
+        error += win::error_text(err);
     }
     return nullptr;
   }

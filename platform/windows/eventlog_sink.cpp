@@ -8,9 +8,12 @@ namespace {
 WORD event_type(spdlog::level::level_enum level) {
   switch (level) {
     case spdlog::level::err:
-    case spdlog::level::critical: return EVENTLOG_ERROR_TYPE;
-    case spdlog::level::warn: return EVENTLOG_WARNING_TYPE;
-    default: return EVENTLOG_INFORMATION_TYPE;
+    case spdlog::level::critical:
+      return EVENTLOG_ERROR_TYPE;
+    case spdlog::level::warn:
+      return EVENTLOG_WARNING_TYPE;
+    default:
+      return EVENTLOG_INFORMATION_TYPE;
   }
 }
 

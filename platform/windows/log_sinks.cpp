@@ -36,6 +36,8 @@ spdlog::sink_ptr make_console_sink() {
   return sink;
 }
 
-spdlog::sink_ptr make_service_sink() { return svc::log_sink(); }
+spdlog::sink_ptr make_service_sink() {
+  return svc::log_sink();
+}
 
 }  // namespace plexd::platform

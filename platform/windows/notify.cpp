@@ -7,7 +7,9 @@
 
 namespace plexd::platform {
 
-void notify_ready(std::string_view) { svc::report(SERVICE_RUNNING); }
+void notify_ready(std::string_view) {
+  svc::report(SERVICE_RUNNING);
+}
 
 // The SCM shows no status text; `plexd status` through the pipe does.
 void notify_status(std::string_view) {}
@@ -17,9 +19,13 @@ void notify_reloading() {}
 
 // The drain takes up to shutdown_grace; the checkpoint keeps moving while
 // it lasts, so the hint only has to cover one step.
-void notify_stopping() { svc::report(SERVICE_STOP_PENDING, 10000); }
+void notify_stopping() {
+  svc::report(SERVICE_STOP_PENDING, 10000);
+}
 
-std::optional<std::chrono::microseconds> watchdog_interval() { return std::nullopt; }
+std::optional<std::chrono::microseconds> watchdog_interval() {
+  return std::nullopt;
+}
 
 void notify_watchdog() {}
 

@@ -6,11 +6,15 @@
 
 namespace plexd::platform {
 
-std::string default_config_path() { return win::to_utf8(win::data_dir() + L"\\plexd.toml"); }
+std::string default_config_path() {
+  return win::to_utf8(win::data_dir() + L"\\plexd.toml");
+}
 
 // A named pipe is per machine, not per user: two daemons started with the
 // built-in config collide, and the second one says so.
-std::string default_control_endpoint() { return "pipe:plexd"; }
+std::string default_control_endpoint() {
+  return "pipe:plexd";
+}
 
 std::string absolute_path(const std::string& path) {
   if (path.empty()) return path;
@@ -21,6 +25,8 @@ std::string absolute_path(const std::string& path) {
   return ec ? path : win::to_utf8(p.lexically_normal().wstring());
 }
 
-std::string system_name() { return "windows"; }
+std::string system_name() {
+  return "windows";
+}
 
 }  // namespace plexd::platform

@@ -22,10 +22,14 @@ std::optional<asio::ip::tcp::acceptor::native_handle_type> inherited_listener(st
   return std::nullopt;
 }
 
-std::vector<std::string> release_unclaimed_inherited() { return {}; }
+std::vector<std::string> release_unclaimed_inherited() {
+  return {};
+}
 
 // Windows has no per-process descriptor limit to raise.
-std::string raise_fd_limit() { return {}; }
+std::string raise_fd_limit() {
+  return {};
+}
 
 bool is_resource_exhaustion(const asio::error_code& ec) {
   if (ec.category() != asio::system_category()) return false;

@@ -54,7 +54,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   std::vector<std::string> chunks;
   while (fdp.remaining_bytes() > 0) {
     const auto len = fdp.ConsumeIntegralInRange<std::size_t>(0, 96);  // from the end; 0 = an empty read
-    chunks.push_back(fdp.ConsumeBytesAsString(len));                   // from the front
+    chunks.push_back(fdp.ConsumeBytesAsString(len));                  // from the front
   }
   std::string stream;
   for (const auto& c : chunks) stream += c;

@@ -125,6 +125,8 @@ class recognizer {
   std::size_t i_ = 0;
 };
 
-inline bool accepts(std::string_view text) { return recognizer(text).accepts(); }
+inline bool accepts(std::string_view text) {
+  return recognizer(text).accepts();
+}
 
 }  // namespace fuzz::json_ref

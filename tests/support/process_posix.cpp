@@ -15,7 +15,9 @@ extern char** environ;
 
 namespace plexd::test {
 
-bool running_under_wine() { return false; }
+bool running_under_wine() {
+  return false;
+}
 
 child_process::child_process(const std::string& exe, const std::vector<std::string>& args,
                              const std::string& stdout_file, const std::string& stderr_file,
@@ -69,7 +71,9 @@ void child_process::request_stop() {
   if (!exit_code_) ::kill(static_cast<pid_t>(pid_), SIGTERM);
 }
 
-bool child_process::request_reload() { return send_signal(SIGHUP); }
+bool child_process::request_reload() {
+  return send_signal(SIGHUP);
+}
 
 bool child_process::send_signal(int signo) {
   if (exit_code_) return false;

@@ -47,8 +47,10 @@ std::wstring quote(const std::wstring& arg) {
       ++backslashes;
       continue;
     }
-    if (c == L'"') out.append(backslashes * 2 + 1, L'\\');
-    else out.append(backslashes, L'\\');
+    if (c == L'"')
+      out.append(backslashes * 2 + 1, L'\\');
+    else
+      out.append(backslashes, L'\\');
     backslashes = 0;
     out += c;
   }
@@ -131,9 +133,9 @@ child_process::child_process(const std::string& exe, const std::vector<std::stri
   si.hStdError = err;
   PROCESS_INFORMATION pi{};
   const std::wstring application = wide(exe);
-  const BOOL ok = ::CreateProcessW(application.c_str(), command_line.data(), nullptr, nullptr, TRUE,
-                                   CREATE_UNICODE_ENVIRONMENT | CREATE_NEW_PROCESS_GROUP, environment.data(), nullptr,
-                                   &si, &pi);
+  const BOOL ok =
+      ::CreateProcessW(application.c_str(), command_line.data(), nullptr, nullptr, TRUE,
+                       CREATE_UNICODE_ENVIRONMENT | CREATE_NEW_PROCESS_GROUP, environment.data(), nullptr, &si, &pi);
   const DWORD error = ::GetLastError();
   ::CloseHandle(in);
   ::CloseHandle(out);
@@ -165,7 +167,9 @@ bool child_process::request_reload() {
   return set_named_event("reload", pid_);
 }
 
-bool child_process::send_signal(int) { return false; }
+bool child_process::send_signal(int) {
+  return false;
+}
 
 void child_process::kill() {
   asked_ = true;

@@ -46,7 +46,7 @@ struct chat_options {
   // used its burst, and resumes as the rate allows; no line is dropped.
   double line_rate = 0;   // lines per second; 0 = unlimited
   double line_burst = 0;  // lines; 0 = one second's worth (at least 1)
-  std::string room;  // "" = local to the listener; else shared through [backplane]
+  std::string room;       // "" = local to the listener; else shared through [backplane]
   bool operator==(const chat_options&) const = default;
 };
 

@@ -14,11 +14,16 @@ enum class refusal : std::uint8_t { max_connections, denied, max_per_source, rat
 
 inline std::string_view refusal_name(refusal r) {
   switch (r) {
-    case refusal::max_connections: return "max_connections";
-    case refusal::denied: return "denied";
-    case refusal::max_per_source: return "max_per_source";
-    case refusal::rate: return "rate";
-    default: return "?";
+    case refusal::max_connections:
+      return "max_connections";
+    case refusal::denied:
+      return "denied";
+    case refusal::max_per_source:
+      return "max_per_source";
+    case refusal::rate:
+      return "rate";
+    default:
+      return "?";
   }
 }
 
