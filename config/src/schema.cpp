@@ -228,7 +228,15 @@ constexpr auto chat_table = std::to_array<key_spec<handler_options>>({
     {"welcome", kind::string, [](const field& f, handler_options& o) { opt<chat_options>(o).welcome = f.text(); }},
     {"goodbye", kind::string, [](const field& f, handler_options& o) { opt<chat_options>(o).goodbye = f.text(); }},
     {"line_rate", kind::string,
-     [](const field& f, handler_options& o) { accepted(f, parse_rate(f.text(), opt<chat_options>(o).line_rate)); }},
+     [](const field& f, handler_options& o) {
+       // "" (the documented default) means no limit.
+       auto& rate = opt<chat_options>(o).line_rate;
+       if (f.text().empty()) {
+         rate = 0;
+         return;
+       }
+       accepted(f, parse_rate(f.text(), rate));
+     }},
     {"line_burst", kind::integer,
      [](const field& f, handler_options& o) {
        std::size_t burst = 0;
