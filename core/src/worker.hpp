@@ -1,7 +1,7 @@
 // One event-loop thread: its io_context, the sessions living on it, the
 // shared read buffer, and a coarse timer for idle timeouts and deadlines
-// (one timer per thread instead of one per connection: see
-// shared/notes/asio-performance.md).
+// (one timer per thread instead of one per connection: a steady_timer per
+// connection would add to every idle connection's memory).
 #pragma once
 
 #include <atomic>
@@ -52,7 +52,6 @@ class worker {
 
   void add(session* s);
   void remove(session* s);
-  std::size_t session_count() const { return count_; }
   /// Strong references to every session, safe to act on while the list changes.
   std::vector<session_ref> snapshot();
 

@@ -23,7 +23,6 @@ class stream_adapter final : public control_stream {
     asio::error_code ignored;
     stream_.close(ignored);
   }
-  Stream& stream() { return stream_; }
 
  private:
   Stream stream_;

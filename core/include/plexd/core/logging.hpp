@@ -32,7 +32,6 @@ class log_ring {
   std::vector<log_record> last(std::size_t n) const;
   std::uint64_t subscribe(subscriber s);
   void unsubscribe(std::uint64_t id);
-  std::size_t capacity() const { return capacity_; }
 
  private:
   mutable std::mutex mutex_;
