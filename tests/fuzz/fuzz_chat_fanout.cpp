@@ -14,6 +14,7 @@
 // operations: [op][member][length][bytes...].
 #include <fuzzer/FuzzedDataProvider.h>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -54,6 +55,16 @@ struct member final : connection {
   void pause_reading() override { paused = true; }
   void resume_reading() override { paused = false; }
   std::size_t max_output() const override { return limit; }
+  // The chat handler joins no second stream and ends no connection itself.
+  void attach(std::unique_ptr<plexd::core::connection_state> s) override { state = std::move(s); }
+  plexd::core::connection_state* attached() const override { return state.get(); }
+  void retain() override {}
+  void release() override {}
+  void shutdown_send() override {}
+  void close_now(plexd::core::close_kind) override { failing = true; }
+  void close_within(std::chrono::milliseconds) override {}
+
+  std::unique_ptr<plexd::core::connection_state> state;
 };
 
 struct room {
@@ -139,7 +150,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (op == 0) {
       // A member sends: expand the fuzzer's bytes (lines are short) up to 32 KiB.
       auto bytes = fdp.ConsumeRandomLengthString(256);
-      const auto repeat = 1 + fdp.ConsumeIntegral<std::uint8_t>() % 128;
+      const unsigned repeat = 1U + fdp.ConsumeIntegral<std::uint8_t>() % 128U;
       std::string input;
       for (unsigned k = 0; k < repeat && input.size() < 32768; ++k) input += bytes;
       if (m.closed || m.failing) continue;
