@@ -278,7 +278,7 @@ class chat_handler final : public handler, public room_member, public std::enabl
   }
 
   /// Refills the sender's bucket; true if it may send another line.
-  bool has_token(room_part& p, const connection& c, const config::chat_options& o) {
+  static bool has_token(room_part& p, const connection& c, const config::chat_options& o) {
     const auto now = clock_type::now();
     auto [it, fresh] = p.buckets.try_emplace(&c, line_bucket{burst_of(o), now});
     line_bucket& b = it->second;

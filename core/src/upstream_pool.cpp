@@ -171,14 +171,20 @@ health_checker::health_checker(asio::io_context& io, std::shared_ptr<const upstr
     : io_(io), pool_(std::move(pool)), timer_(io) {}
 
 health_checker::~health_checker() {
-  for (auto& p : probes_) {
-    p->done = true;  // a cancelled probe is no result
-    asio::error_code ignored;
-    p->resolver.cancel();
-    p->socket.close(ignored);
-    p->timer.cancel();
+  // The timers' cancel() throws only when the reactor fails; a destructor
+  // can do nothing about that, and must not throw.
+  try {
+    for (auto& p : probes_) {
+      p->done = true;  // a cancelled probe is no result
+      asio::error_code ignored;
+      p->resolver.cancel();
+      p->socket.close(ignored);
+      p->timer.cancel();
+    }
+    timer_.cancel();
+  } catch (...) {
+    // nothing to do: see above
   }
-  timer_.cancel();
 }
 
 void health_checker::start() {

@@ -170,8 +170,9 @@ void backplane_impl::sync_rooms() {
     const auto from = room.last_id.empty() ? std::string("+") : room.last_id;
     resp::encode(b, {"XRANGE", stream_key(name), from, from});
     sub_->command(std::move(a), [tip](const resp::value& v) { *tip = v; });
-    sub_->command(std::move(b), [self = shared_from_this(), name, tip, remaining](const resp::value& v) {
-      self->on_tip(name, *tip, v);
+    // An init-capture: clang before 16 cannot capture a structured binding.
+    sub_->command(std::move(b), [self = shared_from_this(), room_name = name, tip, remaining](const resp::value& v) {
+      self->on_tip(room_name, *tip, v);
       if (--*remaining > 0) return;
       self->reading_ = false;
       self->read_cycle();

@@ -69,7 +69,11 @@ void redis_link::handshake() {
 void redis_link::command(std::string encoded, reply_fn on_reply, std::chrono::milliseconds extra) {
   if (closed_) return;
   pending_.push_back({std::move(on_reply), clock::now() + timeout_ + extra});
-  out_ += encoded;
+  // Most commands find nothing queued: take the string instead of copying.
+  if (out_.empty())
+    out_ = std::move(encoded);
+  else
+    out_ += encoded;
   if (open_) write_more();
 }
 

@@ -65,7 +65,7 @@ class redis_link : public std::enable_shared_from_this<redis_link> {
   bool closed_ = false;
   std::chrono::steady_clock::time_point connect_deadline_;
   status_fn ready_, lost_;
-  char read_buffer_[16384];
+  char read_buffer_[16384]{};
 };
 
 }  // namespace plexd::core
