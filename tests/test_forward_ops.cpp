@@ -43,6 +43,9 @@ std::string reached(plexd_daemon& d, client& c) {
 }
 
 long rss_kib(long pid) {
+  // Wine maps "/proc" to the Linux host's, where a Windows pid names some
+  // unrelated Linux process: measure nothing rather than the wrong one.
+  if (running_under_wine()) return -1;
   std::ifstream in("/proc/" + std::to_string(pid) + "/status");
   std::string key;
   while (in >> key) {
