@@ -24,13 +24,19 @@ std::string check_owners(const std::string& config_path) {
         break;
       case platform::owner_trust::unknown:
         return "cannot read the owner of " + path + ": " + owner.error + "; service not installed";
-      case platform::owner_trust::untrusted:
-        return path + " is owned by " + owner.owner +
-               ", who is not an administrator: the service would run what they put there.\n"
-               "  Make Administrators its owner (icacls \"" +
-               path +
-               "\" /setowner Administrators /T) after checking its contents, or use another path; "
-               "service not installed";
+      case platform::owner_trust::untrusted: {
+        std::string message = path;
+        message += " is owned by ";
+        message += owner.owner;
+        message +=
+            ", who is not an administrator: the service would run what they put there.\n"
+            "  Make Administrators its owner (icacls \"";
+        message += path;
+        message +=
+            "\" /setowner Administrators /T) after checking its contents, or use another path; "
+            "service not installed";
+        return message;
+      }
     }
   }
   return {};

@@ -4,7 +4,7 @@
 
 #include <asio/post.hpp>
 
-#include <cstring>
+#include <algorithm>
 
 #include "listener.hpp"
 #include "proxy_protocol.hpp"
@@ -68,7 +68,7 @@ void proxy_acceptor::on_readable(slot& sl, const pending_ptr& p) {
   char* buf = worker::current().read_buffer();
   for (;;) {
     const std::size_t have = p->have.size();
-    std::memcpy(buf, p->have.data(), have);
+    std::copy_n(p->have.data(), have, buf);
     asio::error_code ec;
     const std::size_t n =
         p->socket.receive(asio::buffer(buf + have, proxy::max_header_size - have), asio::socket_base::message_peek, ec);

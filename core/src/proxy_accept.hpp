@@ -55,7 +55,7 @@ class proxy_acceptor : public std::enable_shared_from_this<proxy_acceptor> {
 
   void on_readable(slot& sl, const pending_ptr& p);
   void wait(slot& sl, const pending_ptr& p);
-  bool take(pending& p, std::size_t n);
+  static bool take(pending& p, std::size_t n);
   void drop(slot& sl, const pending_ptr& p, drop_reason why, const std::string& detail);
   void log_drop(slot& sl, const pending& p, const std::string& what);
   void arm_timer(slot& sl);

@@ -33,7 +33,9 @@ session_ref::session_ref(session* s) : p_(s) {
 }
 
 session_ref::~session_ref() {
-  if (p_ != nullptr && --p_->refs_ == 0) delete p_;
+  // The analyzer follows one reference at a time and cannot see that the
+  // count only reaches zero with the last of them.
+  if (p_ != nullptr && --p_->refs_ == 0) delete p_;  // NOLINT(clang-analyzer-cplusplus.NewDelete)
 }
 
 session_ref session::create(worker& w, listener& owner, socket_type socket, std::string peer) {

@@ -121,7 +121,7 @@ class session final : public connection {
   bool check_output_limit();
   void disconnect_for(reason why);
   enum class watch : std::uint8_t { add, remove };
-  void set_deadline_watch(watch w);
+  static void set_deadline_watch(watch w);
   void end_pause();
   void wait_writable();
   void try_flush();

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include <algorithm>
 
 #include <cerrno>
 #include <cstring>
@@ -124,10 +125,7 @@ void remove_own_socket(const std::string& path, const file_id& id) {
 }
 
 bool created_socket_dir(const std::string& dir) {
-  for (const auto& d : created_dirs()) {
-    if (d == dir) return true;
-  }
-  return false;
+  return std::ranges::any_of(created_dirs(), [&](const auto& d) { return d == dir; });
 }
 
 std::string check_socket_owner(const std::string& path) {
