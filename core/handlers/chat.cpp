@@ -291,7 +291,7 @@ class chat_handler final : public handler, public room_member, public std::enabl
   }
 
   /// Charges one line; false once the sender has to wait for the next.
-  bool take_token(room_part& p, const connection& c, const config::chat_options& o) {
+  static bool take_token(room_part& p, const connection& c, const config::chat_options& o) {
     has_token(p, c, o);
     line_bucket& b = p.buckets[&c];
     b.tokens -= 1;
