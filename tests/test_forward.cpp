@@ -14,21 +14,6 @@ using json = plexd::core::json::value;
 
 namespace {
 
-std::string forward_toml(const std::vector<std::string>& upstreams, const std::string& extra = "",
-                         const std::string& name = "fwd") {
-  std::string list;
-  for (const auto& u : upstreams) list += (list.empty() ? "\"" : ", \"") + u + "\"";
-  return listener_toml(name, "forward", "upstreams = [" + list + "]\n" + extra);
-}
-
-json listener_of(plexd_daemon& d, const std::string& name = "fwd") {
-  const auto status = status_json(d);  // the range below must not outlive it
-  for (const auto& l : status["listeners"].as_array()) {
-    if (l["name"].as_string() == name) return l;
-  }
-  return {};
-}
-
 json upstream_of(plexd_daemon& d, const std::string& address, const std::string& name = "fwd") {
   const auto listener = listener_of(d, name);
   for (const auto& u : listener["upstreams"].as_array()) {

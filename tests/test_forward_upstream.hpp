@@ -2,6 +2,8 @@
 // its own thread, in one of a few behaviours, recording what it received.
 #pragma once
 
+#include "harness.hpp"
+
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/post.hpp>
@@ -196,6 +198,27 @@ inline std::string binary_pattern(std::size_t n, unsigned seed) {
     ch = static_cast<char>(x >> 24);
   }
   return s;
+}
+
+}  // namespace plexd::test
+
+namespace plexd::test {
+
+/// A forward listener's [[listener]] table with these upstreams.
+inline std::string forward_toml(const std::vector<std::string>& upstreams, const std::string& extra = "",
+                                const std::string& name = "fwd") {
+  std::string list;
+  for (const auto& u : upstreams) list += (list.empty() ? "\"" : ", \"") + u + "\"";
+  return listener_toml(name, "forward", "upstreams = [" + list + "]\n" + extra);
+}
+
+/// One listener's object from `plexd status --json` (null when absent).
+inline plexd::core::json::value listener_of(plexd_daemon& d, const std::string& name = "fwd") {
+  const auto status = status_json(d);  // the range below must not outlive it
+  for (const auto& l : status["listeners"].as_array()) {
+    if (l["name"].as_string() == name) return l;
+  }
+  return {};
 }
 
 }  // namespace plexd::test
