@@ -150,7 +150,6 @@ TEST_CASE("hostile: binary junk with NULs and invalid UTF-8 in every handler", "
 }
 
 TEST_CASE("hostile: 2000 slowloris connections sending one byte a second", "[hostile]") {
-  plexd::platform::raise_fd_limit();
   probe_fixture f(listener_toml("slow", "echo", "framing = \"line\"\nmax_connections = 5000"));
   REQUIRE(f.start());
   // The select() build cannot watch descriptors past FD_SETSIZE (1024): stay under it there.
