@@ -13,6 +13,7 @@
 #include <asio/write.hpp>
 
 #include "plexd/platform/console.hpp"
+#include "plexd/platform/endpoint.hpp"
 #include "verbs.hpp"
 
 namespace plexd::daemon {
@@ -79,26 +80,18 @@ class duplex {
   bool closed_ = false;
 };
 
-bool split_target(const std::string& target, std::string& host, std::string& port) {
-  const auto colon = target.rfind(':');
-  if (colon == std::string::npos || colon == 0 || colon + 1 == target.size()) return false;
-  host = target.substr(0, colon);
-  port = target.substr(colon + 1);
-  if (host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  return !host.empty();
-}
 }  // namespace
 
 int connect_client(const cli_args& args) {
-  std::string host, port;
-  if (!split_target(args.target, host, port)) {
-    std::fprintf(stderr, "plexd connect: expected HOST:PORT, got '%s'\n", args.target.c_str());
+  platform::host_port at;
+  if (auto why = platform::split_host_port(args.target, at); !why.empty()) {
+    std::fprintf(stderr, "plexd connect: expected HOST:PORT, got '%s': %s\n", args.target.c_str(), why.c_str());
     return 2;
   }
   asio::io_context io;
   asio::error_code ec;
   tcp::resolver resolver(io);
-  auto endpoints = resolver.resolve(host, port, ec);
+  auto endpoints = resolver.resolve(at.host, std::to_string(at.port), ec);
   tcp::socket socket(io);
   if (!ec) asio::connect(socket, endpoints, ec);
   if (ec) {

@@ -132,7 +132,7 @@ class daemon_runner {
   }
 
   bool open_metrics() {
-    if (cfg_.metrics.listen.empty()) return true;
+    if (!cfg_.metrics.listen) return true;
     metrics_ = std::make_unique<core::metrics_server>(server_->main_io(), [this] {
       core::daemon_gauges g;
       g.uptime_s = std::chrono::duration<double>(clock::now() - started_).count();
@@ -141,7 +141,7 @@ class daemon_runner {
       if (backplane_) g.backplane = backplane_->status();
       return core::metrics_text(server_->status(), g);
     });
-    if (auto error = metrics_->open(cfg_.metrics.listen); !error.empty()) {
+    if (auto error = metrics_->open(*cfg_.metrics.listen); !error.empty()) {
       spdlog::error("cannot start: {}", error);
       return false;
     }

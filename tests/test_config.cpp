@@ -68,7 +68,7 @@ TEST_CASE("an empty config gives every default", "[config]") {
   CHECK(cfg.daemon.shutdown_grace == 5s);
   CHECK(cfg.daemon.user.empty());
   CHECK(cfg.control.endpoint.empty());
-  CHECK(cfg.metrics.listen.empty());
+  CHECK_FALSE(cfg.metrics.listen.has_value());
   CHECK_FALSE(cfg.metrics.allow_remote);
   CHECK(cfg.listeners.empty());
 }
@@ -134,10 +134,12 @@ TEST_CASE("[control] endpoints", "[config]") {
 
 TEST_CASE("[metrics] keys and the loopback rule", "[config]") {
   auto cfg = parse_ok("[metrics]\nlisten = \"127.0.0.1:9100\"");
-  CHECK(cfg.metrics.listen == "127.0.0.1:9100");
+  REQUIRE(cfg.metrics.listen.has_value());
+  CHECK(cfg.metrics.listen->to_string() == "127.0.0.1:9100");
   CHECK_FALSE(cfg.metrics.allow_remote);
   cfg = parse_ok("[metrics]\nallow_remote = true\nlisten = \"*:9100\"\n");
-  CHECK(cfg.metrics.listen == "*:9100");
+  REQUIRE(cfg.metrics.listen.has_value());
+  CHECK(cfg.metrics.listen->to_string() == "*:9100");
   CHECK(cfg.metrics.allow_remote);
   CHECK(only_error("[metrics]\nlisten = \"0.0.0.0:9100\"") ==
         "2:10: metrics.listen: '0.0.0.0:9100' is not a loopback address; set allow_remote = true to expose metrics");
@@ -484,7 +486,7 @@ TEST_CASE("the built-in config follows the contract", "[config]") {
   CHECK(cfg.daemon.log_level == "info");
   CHECK(cfg.daemon.threads == 1);
   CHECK(cfg.daemon.shutdown_grace == 5s);
-  CHECK(cfg.metrics.listen.empty());
+  CHECK_FALSE(cfg.metrics.listen.has_value());
   REQUIRE(cfg.listeners.size() == 4);
   const auto& l = cfg.listeners;
   CHECK((l[0].name == "echo" && l[0].bind == bind_address{"127.0.0.1", 8002} && l[0].handler == "echo"));

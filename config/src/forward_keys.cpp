@@ -4,14 +4,13 @@
 #include <array>
 #include <type_traits>
 
+#include "plexd/platform/endpoint.hpp"
 #include "schema.hpp"
 
 namespace plexd::config {
 
 std::string upstream_address::to_string() const {
-  auto port_text = std::to_string(port);
-  if (host.find(':') != std::string::npos) return "[" + host + "]:" + port_text;
-  return host + ":" + port_text;
+  return platform::join_host_port(host, port);
 }
 
 namespace detail {

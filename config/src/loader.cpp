@@ -61,13 +61,12 @@ void apply_section(const field& section, std::span<const key_spec<Target>> keys,
 void load_metrics(const field& section, config& cfg) {
   apply_section(section, metrics_keys(), cfg.metrics);
   // Checked after the whole table: allow_remote may come before or after listen.
-  bind_address bind;
   const auto* listen = section.node.as_table()->get("listen");
-  if (cfg.metrics.listen.empty() || cfg.metrics.allow_remote || !parse_bind(cfg.metrics.listen, bind).empty()) return;
-  if (!is_loopback_host(bind.host))
-    section.errors.add(
-        listen->source().begin, section.path + ".listen",
-        "'" + cfg.metrics.listen + "' is not a loopback address; set allow_remote = true to expose metrics");
+  if (!cfg.metrics.listen || cfg.metrics.allow_remote) return;
+  if (!is_loopback_host(cfg.metrics.listen->host))
+    section.errors.add(listen->source().begin, section.path + ".listen",
+                       "'" + cfg.metrics.listen->to_string() +
+                           "' is not a loopback address; set allow_remote = true to expose metrics");
 }
 
 // Where the keys compared across listeners were written, for the messages.

@@ -161,7 +161,11 @@ constexpr auto metrics_table = std::to_array<key_spec<metrics_config>>({
     {"listen", kind::string,
      [](const field& f, metrics_config& m) {
        bind_address bind;
-       if (f.text().empty() || accepted(f, parse_bind(f.text(), bind))) m.listen = f.text();
+       if (f.text().empty()) {
+         m.listen.reset();
+       } else if (accepted(f, parse_bind(f.text(), bind))) {
+         m.listen = std::move(bind);
+       }
      }},
     {"allow_remote", kind::boolean, [](const field& f, metrics_config& m) { m.allow_remote = f.boolean(); }},
 });

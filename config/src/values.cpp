@@ -7,6 +7,7 @@
 
 #include "address.hpp"
 #include "plexd/config/loader.hpp"
+#include "plexd/platform/endpoint.hpp"
 
 namespace plexd::config {
 namespace detail {
@@ -48,10 +49,12 @@ std::string format_address(const std::vector<std::uint8_t>& b) {
 
 }  // namespace detail
 
+std::string backplane_config::describe() const {
+  return platform::join_host_port(host, port) + "/" + std::to_string(db);
+}
+
 std::string bind_address::to_string() const {
-  auto port_text = std::to_string(port);
-  if (host.find(':') != std::string::npos) return "[" + host + "]:" + port_text;
-  return host + ":" + port_text;
+  return platform::join_host_port(host, port);
 }
 
 bool parse_duration(std::string_view text, duration& out) {
@@ -72,35 +75,24 @@ bool parse_duration(std::string_view text, duration& out) {
 std::string parse_bind(std::string_view text, bind_address& out) {
   auto bad = [&](const std::string& why) { return "bad address '" + std::string(text) + "': " + why; };
   if (text.empty()) return bad("empty; expected HOST:PORT, [V6]:PORT or *:PORT");
-  std::string_view host, port;
-  if (text.front() == '[') {
-    auto close = text.find(']');
-    if (close == std::string_view::npos) return bad("missing ']' after the IPv6 address");
-    host = text.substr(1, close - 1);
-    if (close + 1 >= text.size() || text[close + 1] != ':') return bad("expected ':PORT' after ']'");
-    port = text.substr(close + 2);
-    detail::ipv6_bytes v6{};
-    if (!detail::parse_ipv6(host, v6)) return bad("'" + std::string(host) + "' is not a valid IPv6 address");
-  } else {
-    auto colon = text.rfind(':');
-    if (colon == std::string_view::npos) return bad("missing ':PORT'");
-    host = text.substr(0, colon);
-    port = text.substr(colon + 1);
-    if (host.find(':') != std::string_view::npos) return bad("an IPv6 address needs brackets, e.g. [::1]:80");
-    if (host.empty()) return bad("missing host (use '*' for every address)");
-    detail::ipv4_bytes v4{};
-    bool looks_numeric = std::all_of(host.begin(), host.end(), [](char c) { return detail::is_digit(c) || c == '.'; });
-    // Host names are kept as text; they are resolved when the listener binds.
-    if (host != "*" && looks_numeric && !detail::parse_ipv4(host, v4))
-      return bad("'" + std::string(host) + "' is not a valid IPv4 address");
-    if (host != "*" && !looks_numeric && !detail::valid_hostname(host))
-      return bad("'" + std::string(host) + "' is not a valid host name");
+  platform::host_port split;
+  if (auto why = platform::split_host_port(text, split); !why.empty()) {
+    return bad(why == "missing host" ? "missing host (use '*' for every address)" : why);
   }
-  if (port.empty()) return bad("missing port");
-  unsigned value = 0;
-  if (!detail::parse_unsigned(port, value) || value > 65535) return bad("port must be a number from 0 to 65535");
-  out.host = std::string(host);
-  out.port = static_cast<std::uint16_t>(value);
+  const std::string_view host = split.host;
+  if (text.front() == '[') {
+    detail::ipv6_bytes v6{};
+    if (!detail::parse_ipv6(host, v6)) return bad("'" + split.host + "' is not a valid IPv6 address");
+  } else if (host != "*") {
+    detail::ipv4_bytes v4{};
+    const bool looks_numeric =
+        std::all_of(host.begin(), host.end(), [](char c) { return detail::is_digit(c) || c == '.'; });
+    // Host names are kept as text; they are resolved when the listener binds.
+    if (looks_numeric && !detail::parse_ipv4(host, v4)) return bad("'" + split.host + "' is not a valid IPv4 address");
+    if (!looks_numeric && !detail::valid_hostname(host)) return bad("'" + split.host + "' is not a valid host name");
+  }
+  out.host = std::move(split.host);
+  out.port = split.port;
   return "";
 }
 
@@ -218,34 +210,16 @@ std::string parse_redis_url(std::string_view text, backplane_config& out) {
     if (!detail::parse_unsigned(db, parsed.db) || parsed.db > 1'000'000) return bad("the database must be a number");
     rest = rest.substr(0, slash);
   }
-  std::string_view host = rest, port;
-  if (!rest.empty() && rest.front() == '[') {
-    const auto close = rest.find(']');
-    if (close == std::string_view::npos) return bad("missing ']' after the IPv6 address");
-    host = rest.substr(1, close - 1);
-    if (close + 1 < rest.size()) {
-      if (rest[close + 1] != ':') return bad("expected ':PORT' after ']'");
-      port = rest.substr(close + 2);
-      if (port.empty()) return bad("empty port");
-    }
-    detail::ipv6_bytes v6{};
-    if (!detail::parse_ipv6(host, v6)) return bad("invalid IPv6 address");
-  } else {
-    const auto colon = rest.rfind(':');
-    if (colon != std::string_view::npos) {
-      host = rest.substr(0, colon);
-      port = rest.substr(colon + 1);
-      if (port.empty()) return bad("empty port");
-    }
-    detail::ipv4_bytes v4{};
-    if (!detail::parse_ipv4(host, v4) && !detail::valid_hostname(host)) return bad("invalid host");
-  }
-  if (!port.empty()) {
-    std::uint32_t p = 0;
-    if (!detail::parse_unsigned(port, p) || p == 0 || p > 65535) return bad("the port must be 1-65535");
-    parsed.port = static_cast<std::uint16_t>(p);
-  }
-  parsed.host = host;
+  platform::host_port split{"", parsed.port};  // without ":PORT" the default port stands
+  if (auto why = platform::split_host_port(rest, split, platform::port_rule::optional); !why.empty()) return bad(why);
+  detail::ipv4_bytes v4{};
+  detail::ipv6_bytes v6{};
+  if (rest.front() == '[' ? !detail::parse_ipv6(split.host, v6)
+                          : !detail::parse_ipv4(split.host, v4) && !detail::valid_hostname(split.host))
+    return bad("invalid host");
+  if (split.port == 0) return bad("the port must be 1-65535");
+  parsed.port = split.port;
+  parsed.host = std::move(split.host);
   out = std::move(parsed);
   return {};
 }

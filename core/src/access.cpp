@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "plexd/platform/endpoint.hpp"
+
 namespace plexd::core {
 
 void access_policy::update(const config::listener_config& cfg) {
@@ -20,10 +22,7 @@ void access_policy::update(const config::listener_config& cfg) {
 
 bool access_policy::matches(const config::network& net, const asio::ip::address& addr) {
   // IPv4-mapped IPv6 clients (on "*" listeners) are matched as IPv4.
-  asio::ip::address a = addr;
-  if (a.is_v6() && a.to_v6().is_v4_mapped()) {
-    a = asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6());
-  }
+  const asio::ip::address a = platform::unmapped(addr);
   std::vector<unsigned char> bytes;
   if (a.is_v4()) {
     auto b = a.to_v4().to_bytes();

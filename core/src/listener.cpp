@@ -5,6 +5,7 @@
 #include <asio/ip/v6_only.hpp>
 #include <asio/post.hpp>
 
+#include "plexd/platform/endpoint.hpp"
 #include "plexd/platform/sockets.hpp"
 #include "proxy_accept.hpp"
 #include "session.hpp"
@@ -13,21 +14,7 @@ namespace plexd::core {
 
 using tcp = asio::ip::tcp;
 
-namespace {
-// The max_per_source key: the address without the port.
-std::string source_key(const std::string& peer) {
-  return peer.substr(0, peer.rfind(':'));
-}
-}  // namespace
-
-std::string endpoint_text(const tcp::endpoint& ep) {
-  auto addr = ep.address();
-  if (addr.is_v6() && addr.to_v6().is_v4_mapped()) {
-    addr = asio::ip::make_address_v4(asio::ip::v4_mapped, addr.to_v6());
-  }
-  if (addr.is_v6()) return "[" + addr.to_string() + "]:" + std::to_string(ep.port());
-  return addr.to_string() + ":" + std::to_string(ep.port());
-}
+using platform::endpoint_text;
 
 listener::listener(loop_context& ctx, config::listener_config cfg, std::shared_ptr<handler> h)
     : ctx_(ctx),
@@ -197,7 +184,7 @@ void listener::admit(socket_type socket, worker& target) {
   asio::error_code ec;
   const auto remote = socket.remote_endpoint(ec);
   if (ec) return;  // already gone
-  std::string peer = endpoint_text(remote);
+  peer_identity peer{endpoint_text(remote), platform::source_key(remote.address())};
   const bool accept_proxy = cfg_.accept_proxy;
   std::optional<refusal> refused;
   if (static_cast<std::size_t>(stats_.active.load(std::memory_order_relaxed)) >= max_connections_.load()) {
@@ -205,11 +192,11 @@ void listener::admit(socket_type socket, worker& target) {
   } else if (!access_.trusted(remote.address())) {
     refused = refusal::denied;  // proxy_from: the one rule about the connecting address itself
   } else if (!accept_proxy) {
-    refused = access_.admit(remote.address(), source_key(peer), std::chrono::steady_clock::now());
+    refused = access_.admit(remote.address(), peer.source_key, std::chrono::steady_clock::now());
   }
   if (refused) {
     stats_.count_refusal(*refused);
-    log_refusal(*refused, peer);
+    log_refusal(*refused, peer.text);
     socket.close(ec);  // at once: a refused client must not wait
     return;
   }
@@ -245,10 +232,10 @@ void listener::start_proxied(socket_type socket, const tcp::endpoint& connecting
   }
   // UNKNOWN (v1) and LOCAL (v2) headers carry no address: the connection's own stands.
   const tcp::endpoint peer_ep = source.value_or(connecting);
-  std::string peer = endpoint_text(peer_ep);
-  if (auto refused = access_.admit(peer_ep.address(), source_key(peer), std::chrono::steady_clock::now())) {
+  peer_identity peer{endpoint_text(peer_ep), platform::source_key(peer_ep.address())};
+  if (auto refused = access_.admit(peer_ep.address(), peer.source_key, std::chrono::steady_clock::now())) {
     stats_.count_refusal(*refused);
-    log_refusal(*refused, peer);
+    log_refusal(*refused, peer.text);
     asio::error_code ignored;
     socket.close(ignored);
     pending_closed();

@@ -104,7 +104,4 @@ class listener : public std::enable_shared_from_this<listener> {
   log_limiter disconnect_log_;
 };
 
-/// "ADDRESS:PORT" (or "[V6]:PORT") of an endpoint; IPv4-mapped shown as IPv4.
-std::string endpoint_text(const asio::ip::tcp::endpoint& ep);
-
 }  // namespace plexd::core

@@ -207,18 +207,16 @@ metrics_server::~metrics_server() {
   }
 }
 
-std::string metrics_server::open(const std::string& listen) {
-  const auto colon = listen.rfind(':');
-  std::string host = listen.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
-  if (host == "localhost") host = "127.0.0.1";
+std::string metrics_server::open(const config::bind_address& listen) {
+  const std::string shown = listen.to_string();
+  const std::string host = listen.host == "localhost" ? "127.0.0.1" : listen.host;
   asio::error_code ec;
   auto addr = host == "*" ? asio::ip::address(asio::ip::address_v6::any()) : asio::ip::make_address(host, ec);
-  if (ec) return "metrics: bad address '" + listen + "'";
-  asio::ip::tcp::endpoint ep(addr, static_cast<unsigned short>(std::stoul(listen.substr(colon + 1))));
+  if (ec) return "metrics: bad address '" + shown + "' (metrics listens on a numeric address, '*' or localhost)";
+  const asio::ip::tcp::endpoint ep(addr, listen.port);
   std::string error;
-  acceptor_ = platform::open_tcp_acceptor(io_, ep, "metrics on " + listen, error);
-  if (!acceptor_) return "metrics on " + listen + ": " + error;
+  acceptor_ = platform::open_tcp_acceptor(io_, ep, "metrics on " + shown, error);
+  if (!acceptor_) return "metrics on " + shown + ": " + error;
   acceptor_->start([this](std::shared_ptr<platform::control_stream> stream) { admit(std::move(stream)); });
   return {};
 }

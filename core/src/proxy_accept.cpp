@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "listener.hpp"
+#include "plexd/platform/endpoint.hpp"
 #include "proxy_protocol.hpp"
 #include "worker.hpp"
 
@@ -132,7 +133,7 @@ void proxy_acceptor::drop(slot& sl, const pending_ptr& p, drop_reason why, const
     case drop_reason::gone:
     case drop_reason::stopping:
       spdlog::debug("listener {}: {} closed before its PROXY protocol header ({})", owner_.name(),
-                    endpoint_text(p->connecting), why == drop_reason::stopping ? "stopping" : detail);
+                    platform::endpoint_text(p->connecting), why == drop_reason::stopping ? "stopping" : detail);
       break;
   }
   // Protocol faults are errors; a client that leaves, or a stop, is not.
@@ -151,9 +152,9 @@ void proxy_acceptor::log_drop(slot& sl, const pending& p, const std::string& wha
   sl.logged_at = now;
   if (sl.unlogged > 0) {
     spdlog::warn("listener {}: {}: {}; closed ({} more since the last report)", owner_.name(),
-                 endpoint_text(p.connecting), what, sl.unlogged);
+                 platform::endpoint_text(p.connecting), what, sl.unlogged);
   } else {
-    spdlog::warn("listener {}: {}: {}; closed", owner_.name(), endpoint_text(p.connecting), what);
+    spdlog::warn("listener {}: {}: {}; closed", owner_.name(), platform::endpoint_text(p.connecting), what);
   }
   sl.unlogged = 0;
 }

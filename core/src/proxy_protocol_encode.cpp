@@ -3,19 +3,13 @@
 #include <array>
 #include <cstdint>
 
+#include "plexd/platform/endpoint.hpp"
 #include "proxy_protocol.hpp"
 
 namespace plexd::core::proxy {
 namespace {
 
 using address = asio::ip::address;
-
-// A v4-mapped IPv6 address is an IPv4 client on a dual-stack socket: it is
-// announced as TCP4 so the upstream sees the address it would expect.
-address unmapped(const address& a) {
-  if (a.is_v6() && a.to_v6().is_v4_mapped()) return asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6());
-  return a;
-}
 
 std::string encode_v1(const address& src, const address& dst, std::uint16_t sport, std::uint16_t dport) {
   if (src.is_v4() != dst.is_v4()) return "PROXY UNKNOWN\r\n";
@@ -60,8 +54,10 @@ std::string encode_v2(const address& src, const address& dst, std::uint16_t spor
 }  // namespace
 
 std::string encode(version v, const asio::ip::tcp::endpoint& source, const asio::ip::tcp::endpoint& destination) {
-  const auto src = unmapped(source.address());
-  const auto dst = unmapped(destination.address());
+  // An IPv4 client on a dual-stack socket is announced as TCP4, the address
+  // the upstream would expect.
+  const auto src = platform::unmapped(source.address());
+  const auto dst = platform::unmapped(destination.address());
   return v == version::v1 ? encode_v1(src, dst, source.port(), destination.port())
                           : encode_v2(src, dst, source.port(), destination.port());
 }

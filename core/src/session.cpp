@@ -19,8 +19,12 @@ constexpr int max_reads_per_wakeup = 4;
 constexpr std::uint32_t linger_ticks = 10;
 }  // namespace
 
-session::session(worker& w, listener& owner, socket_type socket, std::string peer)
-    : listener_(&owner), socket_(std::move(socket)), peer_(std::move(peer)), opened_ms_(w.now_ms()) {}
+session::session(worker& w, listener& owner, socket_type socket, peer_identity peer)
+    : listener_(&owner),
+      socket_(std::move(socket)),
+      peer_(std::move(peer.text)),
+      source_key_(std::move(peer.source_key)),
+      opened_ms_(w.now_ms()) {}
 
 session::~session() = default;
 
@@ -38,7 +42,7 @@ session_ref::~session_ref() {
   if (p_ != nullptr && --p_->refs_ == 0) delete p_;  // NOLINT(clang-analyzer-cplusplus.NewDelete)
 }
 
-session_ref session::create(worker& w, listener& owner, socket_type socket, std::string peer) {
+session_ref session::create(worker& w, listener& owner, socket_type socket, peer_identity peer) {
   return session_ref(new session(w, owner, std::move(socket), std::move(peer)));
 }
 
@@ -393,7 +397,7 @@ void session::finish() {
   const std::uint32_t ms = this_worker().now_ms() - opened_ms_;
   spdlog::debug("listener {}: {} {}: {} bytes in, {} bytes out, {} ms", listener_->name(), peer_,
                 reason_text(close_reason_), bytes_in_, bytes_out_, ms);
-  listener_->session_closed(peer_.substr(0, peer_.rfind(':')));
+  listener_->session_closed(source_key_);
 }
 
 }  // namespace plexd::core

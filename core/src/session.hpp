@@ -23,6 +23,13 @@ namespace plexd::core {
 class listener;
 class worker;
 
+/// Who a session serves: the peer as shown, and the key its listener's
+/// max_per_source admitted it under (released with the same key).
+struct peer_identity {
+  std::string text;
+  std::string source_key;
+};
+
 class session final : public connection {
  public:
   /// A socket bound to its io_context's concrete executor: 40 bytes instead
@@ -31,13 +38,13 @@ class session final : public connection {
 
   /// `owner` outlives the session: a listener is dropped only once its
   /// active count is back to zero (see server::reap_drained).
-  session(worker& w, listener& owner, socket_type socket, std::string peer);
+  session(worker& w, listener& owner, socket_type socket, peer_identity peer);
   ~session();
   session(const session&) = delete;
   session& operator=(const session&) = delete;
 
   /// Creates a session owned by the references to it (see session_ref).
-  static session_ref create(worker& w, listener& owner, socket_type socket, std::string peer);
+  static session_ref create(worker& w, listener& owner, socket_type socket, peer_identity peer);
   /// `now`: read at once instead of waiting, for input that may already sit
   /// in the socket (after a PROXY header), which an edge-triggered wait
   /// would not report.
@@ -155,6 +162,7 @@ class session final : public connection {
   listener* listener_;
   socket_type socket_;
   std::string peer_;
+  std::string source_key_;  // what the listener's max_per_source admitted this session under
   std::unique_ptr<buffers> buf_;
   std::unique_ptr<connection_state> state_ext_;  // a handler's per-connection state, if any
   // Only for connections that arrived with a PROXY header (one pointer otherwise).

@@ -6,6 +6,7 @@
 
 #include "accept_loop.hpp"
 #include "plexd/platform/control_transport.hpp"
+#include "plexd/platform/endpoint.hpp"
 #include "plexd/platform/sockets.hpp"
 #include "stream_adapter.hpp"
 
@@ -14,14 +15,12 @@ namespace {
 
 using tcp = asio::ip::tcp;
 
-bool parse_hostport(const std::string& text, std::string& host, std::string& port) {
-  auto colon = text.rfind(':');
-  if (colon == std::string::npos) return false;
-  host = text.substr(0, colon);
-  port = text.substr(colon + 1);
-  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
-  if (host == "localhost") host = "127.0.0.1";
-  return !host.empty() && !port.empty();
+// The control endpoint is loopback only, so "localhost" is the one name it
+// takes: read as 127.0.0.1 without asking a resolver.
+bool parse_hostport(const std::string& text, host_port& out) {
+  if (!split_host_port(text, out).empty()) return false;
+  if (out.host == "localhost") out.host = "127.0.0.1";
+  return true;
 }
 
 // A listening TCP endpoint whose accepted sockets become control_streams.
@@ -57,9 +56,7 @@ class tcp_acceptor final : public control_acceptor {
     asio::error_code ec;
     auto ep = acceptor_.local_endpoint(ec);
     if (ec) return "tcp:?";
-    auto host = ep.address().to_string();
-    if (ep.address().is_v6()) host = "[" + host + "]";
-    return "tcp:" + host + ":" + std::to_string(ep.port());
+    return "tcp:" + join_host_port(ep.address().to_string(), ep.port());
   }
 
  private:
@@ -70,20 +67,19 @@ class tcp_acceptor final : public control_acceptor {
 
 std::unique_ptr<control_acceptor> open_tcp_control(asio::io_context& io, const std::string& hostport,
                                                    std::string& error) {
-  std::string host, port;
-  if (!parse_hostport(hostport, host, port)) {
+  host_port at;
+  if (!parse_hostport(hostport, at)) {
     error = "bad tcp endpoint '" + hostport + "' (expected tcp:HOST:PORT)";
     return nullptr;
   }
   asio::error_code ec;
-  auto addr = asio::ip::make_address(host, ec);
+  auto addr = asio::ip::make_address(at.host, ec);
   if (ec || !addr.is_loopback()) {
     error = "control endpoint tcp:" + hostport + " must be a loopback address";
     return nullptr;
   }
-  const auto port_num = static_cast<unsigned short>(std::stoul(port));
   auto acceptor = std::make_unique<tcp_acceptor>(io, "control endpoint tcp:" + hostport);
-  if (!acceptor->open(tcp::endpoint(addr, port_num), error)) {
+  if (!acceptor->open(tcp::endpoint(addr, at.port), error)) {
     error = "cannot open control endpoint tcp:" + hostport + ": " + error;
     return nullptr;
   }
@@ -99,14 +95,14 @@ std::unique_ptr<control_acceptor> open_tcp_acceptor(asio::io_context& io, const 
 
 std::shared_ptr<control_stream> connect_tcp_control(asio::io_context& io, const std::string& hostport,
                                                     std::string& error) {
-  std::string host, port;
-  if (!parse_hostport(hostport, host, port)) {
+  host_port at;
+  if (!parse_hostport(hostport, at)) {
     error = "bad tcp endpoint '" + hostport + "'";
     return nullptr;
   }
   tcp::resolver resolver(io);
   asio::error_code ec;
-  auto results = resolver.resolve(host, port, ec);
+  auto results = resolver.resolve(at.host, std::to_string(at.port), ec);
   tcp::socket socket(io);
   if (!ec) asio::connect(socket, results, ec);
   if (ec) {

@@ -67,9 +67,11 @@ void check_config(const config& cfg) {
   FUZZ_CHECK(cfg.daemon.threads <= 256);
   FUZZ_CHECK(cfg.daemon.shutdown_grace.count() >= 0);
   if (!cfg.control.endpoint.empty()) FUZZ_CHECK(cfg.control.endpoint_set);
-  if (!cfg.metrics.listen.empty()) {
+  if (cfg.metrics.listen) {
+    // The typed address prints back to text that parses to the same address.
     bind_address b;
-    FUZZ_CHECK(parse_bind(cfg.metrics.listen, b).empty());
+    FUZZ_CHECK(parse_bind(cfg.metrics.listen->to_string(), b).empty());
+    FUZZ_CHECK(b == *cfg.metrics.listen);
   }
 
   std::set<std::string> names;

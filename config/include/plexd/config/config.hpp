@@ -153,7 +153,7 @@ struct control_config {
 };
 
 struct metrics_config {
-  std::string listen;  // "" = off; else "HOST:PORT" (loopback unless allow_remote)
+  std::optional<bind_address> listen;  // none = off (loopback only unless allow_remote)
   bool allow_remote = false;
 };
 
@@ -166,10 +166,7 @@ struct backplane_config {
   std::string instance;  // "" = HOST-PID, chosen at start
   bool enabled() const { return !host.empty(); }
   /// "HOST:PORT/DB" (IPv6 hosts in brackets), without the password.
-  std::string describe() const {
-    const bool v6 = host.find(':') != std::string::npos;
-    return (v6 ? "[" + host + "]" : host) + ":" + std::to_string(port) + "/" + std::to_string(db);
-  }
+  std::string describe() const;
   bool operator==(const backplane_config&) const = default;
 };
 

@@ -48,7 +48,7 @@ class metrics_server {
   metrics_server& operator=(const metrics_server&) = delete;
 
   /// Binds "HOST:PORT". Returns "" or an error.
-  std::string open(const std::string& listen);
+  std::string open(const config::bind_address& listen);
   void close();
   std::string bound() const;
 
