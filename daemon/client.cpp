@@ -198,8 +198,10 @@ void print_status_table(const value& s) {
   if (!b["last_error"].as_string().empty()) std::printf("  last error: %s\n", b["last_error"].as_string().c_str());
 }
 
-void print_record(const value& r, bool as_json) {
-  if (as_json) {
+enum class record_format { text, json };
+
+void print_record(const value& r, record_format format) {
+  if (format == record_format::json) {
     std::printf("%s\n", json_for_terminal(r).c_str());
   } else {
     std::printf("%s %-5s %s\n", str(r["time"]).c_str(), str(r["level"]).c_str(), str(r["text"]).c_str());
@@ -234,12 +236,13 @@ int show_logs(const cli_args& args) {
   auto reply =
       request(args, core::json::object{{"v", 1}, {"cmd", "logs"}, {"n", args.count}, {"follow", args.follow}}, client);
   if (reply_failed(reply)) return 1;
-  for (const auto& r : reply["records"].as_array()) print_record(r, args.json);
+  for (const auto& r : reply["records"].as_array())
+    print_record(r, args.json ? record_format::json : record_format::text);
   if (!args.follow) return 0;
   for (;;) {
     auto next = client.receive();
     if (next.is_null()) return 0;  // the daemon went away
-    print_record(next["record"], args.json);
+    print_record(next["record"], args.json ? record_format::json : record_format::text);
   }
 }
 

@@ -55,15 +55,16 @@ void listener::warn_untrusted_proxy(const config::listener_config& cfg) const {
 
 std::string listener::state() const {
   switch (state_.load()) {
-    case 1:
+    case lifecycle::listening:
       return "listening";
-    case 2:
+    case lifecycle::draining:
       return "draining";
-    case 3:
+    case lifecycle::stopped:
       return "stopped";
-    default:
-      return "created";
+    case lifecycle::created:
+      break;
   }
+  return "created";
 }
 
 std::string listener::open() {
@@ -129,14 +130,14 @@ std::string listener::open() {
 }
 
 void listener::start() {
-  state_ = 1;
+  state_ = lifecycle::listening;
   spdlog::info("listener {}: listening on {} (handler {})", name_, bound_, cfg_.handler);
   warn_untrusted_proxy(cfg_);
   do_accept();
 }
 
-void listener::stop_accepting(const char* new_state) {
-  state_ = std::string_view(new_state) == "stopped" ? 3 : 2;
+void listener::stop_accepting(lifecycle next) {
+  state_ = next;
   asio::error_code ignored;
   acceptor_.close(ignored);
   backoff_.cancel();
@@ -152,10 +153,10 @@ void listener::do_accept() {
 }
 
 void listener::on_accept(const asio::error_code& ec, socket_type socket, worker& target) {
-  if (state_ != 1 || ec == asio::error::operation_aborted) return;
+  if (state_ != lifecycle::listening || ec == asio::error::operation_aborted) return;
   if (ec) {
     auto retry = [self = shared_from_this()] {
-      if (self->state_ == 1) self->do_accept();
+      if (self->state_ == lifecycle::listening) self->do_accept();
     };
     if (backoff_.defer(ec, std::move(retry))) {
       stats_.errors.fetch_add(1, std::memory_order_relaxed);
@@ -170,7 +171,7 @@ void listener::on_accept(const asio::error_code& ec, socket_type socket, worker&
   admit(std::move(socket), target);
   // Take what else is waiting in the backlog without another trip
   // through the reactor (accept rate for short connections).
-  for (int i = 0; i < 32 && state_ == 1; ++i) {
+  for (int i = 0; i < 32 && state_ == lifecycle::listening; ++i) {
     worker& next = ctx_.pick_worker();
     asio::error_code aec;
     socket_type more = acceptor_.accept(next.io().get_executor(), aec);
@@ -226,7 +227,7 @@ void listener::admit(socket_type socket, worker& target) {
 void listener::start_proxied(socket_type socket, const tcp::endpoint& connecting,
                              const std::optional<tcp::endpoint>& source,
                              const std::optional<tcp::endpoint>& destination) {
-  if (state_ != 1) {  // stopped while the header was on its way
+  if (state_ != lifecycle::listening) {  // stopped while the header was on its way
     pending_closed();
     return;
   }

@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -39,8 +40,11 @@ class listener : public std::enable_shared_from_this<listener> {
   /// naming the listener and address, or "".
   std::string open();
   void start();
+  /// What a listener that stops accepting becomes: `draining` (removed by a
+  /// reload, its sessions finishing) or `stopped` (the daemon is stopping).
+  enum class lifecycle : std::uint8_t { created, listening, draining, stopped };
   /// Stops accepting for good (stop, or removed by a reload).
-  void stop_accepting(const char* new_state);
+  void stop_accepting(lifecycle next);
   /// Reload with the same bind and handler: new limits, rules, options.
   void apply(const config::listener_config& cfg);
 
@@ -94,7 +98,7 @@ class listener : public std::enable_shared_from_this<listener> {
   std::atomic<std::size_t> max_line_{0};
   std::atomic<std::size_t> max_output_{0};
   std::atomic<std::uint32_t> idle_ticks_{0};
-  std::atomic<int> state_{0};  // 0 created, 1 listening, 2 draining, 3 stopped
+  std::atomic<lifecycle> state_{lifecycle::created};  // read by workers finishing a PROXY header
   access_policy access_;
   listener_stats stats_;
   std::chrono::steady_clock::time_point refusal_log_at_{};

@@ -64,7 +64,7 @@ std::vector<std::string> server::open(const config::config& cfg) {
   }
   if (!errors.empty()) {
     // Nothing half-started: release every port we did get.
-    for (auto& [name, l] : listeners_) l->stop_accepting("stopped");
+    for (auto& [name, l] : listeners_) l->stop_accepting(listener::lifecycle::stopped);
     listeners_.clear();
   }
   refresh_idle_checks();
@@ -138,7 +138,7 @@ std::string server::apply_step(const listener_step& step, std::chrono::milliseco
 }
 
 void server::remove_listener(const std::shared_ptr<listener>& l, std::chrono::milliseconds grace) {
-  l->stop_accepting("draining");
+  l->stop_accepting(listener::lifecycle::draining);
   l->get_handler().retire();
   draining_.push_back(l);
   for (auto& w : ctx_->workers) {
@@ -169,8 +169,8 @@ void server::refresh_idle_checks() {
 void server::stop(std::chrono::milliseconds grace) {
   if (stopping_) return;
   stopping_ = true;
-  for (auto& [name, l] : listeners_) l->stop_accepting("stopped");
-  for (auto& l : draining_) l->stop_accepting("stopped");
+  for (auto& [name, l] : listeners_) l->stop_accepting(listener::lifecycle::stopped);
+  for (auto& l : draining_) l->stop_accepting(listener::lifecycle::stopped);
   // Background work (health checks) would keep the main loop running.
   for (auto& [name, l] : listeners_) l->get_handler().retire();
   const auto ticks = ticks_for(grace);

@@ -111,7 +111,7 @@ void session::start(first_read mode) {
   in_batch_ = true;
   h.on_open(*this);
   in_batch_ = false;
-  if (state_ != state::closed) {
+  if (!ended()) {
     flush_batch();
     try_flush();
   }
@@ -128,7 +128,7 @@ std::size_t session::max_output() const {
 }
 
 void session::pause_reading() {
-  if (paused_ || finished_) return;
+  if (paused_ || state_ == state::finished) return;
   paused_ = true;
   set_deadline_watch(watch::add);
   // A paused session has no pending wait to own it: it owns itself until
@@ -170,7 +170,7 @@ void session::set_deadline_watch(watch w) {
 }
 
 void session::handle_held() {
-  if (finished_ || state_ != state::open || paused_ || !has_held()) return;
+  if (state_ != state::open || paused_ || !has_held()) return;
   std::string held = std::move(buf_->held);
   buf_->held.clear();
   if (handle_input(held.data(), held.size()) && state_ == state::open) wait_readable();
@@ -185,9 +185,9 @@ void session::wait_readable() {
 
 void session::on_readable(const asio::error_code& ec) {
   reading_ = false;
-  if (finished_ || state_ == state::closed) return;
+  if (ended()) return;
   if (ec) {
-    fail(reason::wait_failed, true);
+    fail(reason::wait_failed, tally::error);
     return;
   }
   if (paused_ && state_ == state::open) return;  // resume_reading() re-arms the wait
@@ -209,7 +209,7 @@ void session::on_readable(const asio::error_code& ec) {
     }
     if (rec) {
       const bool reset = rec == asio::error::connection_reset;
-      fail(reset ? reason::reset : reason::read_error, !reset);
+      fail(reset ? reason::reset : reason::read_error, reset ? tally::normal : tally::error);
       return;
     }
     bytes_in_ += n;
@@ -219,10 +219,10 @@ void session::on_readable(const asio::error_code& ec) {
     // The analyzer assumes asio::post runs fail()'s teardown at once and that
     // no session_ref is held; both are false (`self` holds this session).
     if (state_ == state::open && !handle_input(buf, n)) return;  // NOLINT(clang-analyzer-cplusplus.NewDelete)
-    if (state_ == state::closed) return;
+    if (ended()) return;
     if (n < worker::read_buffer_size) break;  // a short read drained the socket
   }
-  if (state_ != state::closed && state_ != state::closing) wait_readable();
+  if (!ended() && state_ != state::closing) wait_readable();
 }
 
 bool session::handle_input(const char* data, std::size_t size) {
@@ -245,7 +245,7 @@ bool session::handle_input(const char* data, std::size_t size) {
     this_worker().batch_output().clear();
   }
   release_buffers_if_empty();
-  return go_on && state_ != state::closed && !(paused_ && state_ == state::open);
+  return go_on && !ended() && !(paused_ && state_ == state::open);
 }
 
 bool session::frame_input(handler& h, std::string_view data) {
@@ -306,7 +306,7 @@ bool session::idle_expired(std::uint32_t now) const {
 }
 
 void session::on_tick(std::uint32_t now) {
-  if (finished_) return;
+  if (state_ == state::finished) return;
   if (deadline_ != 0 && now >= deadline_) {
     if (drain_at_deadline_ && state_ == state::open) {
       drain_at_deadline_ = false;
@@ -329,7 +329,7 @@ void session::on_tick(std::uint32_t now) {
 }
 
 void session::begin_drain(std::uint32_t deadline) {
-  if (finished_) return;
+  if (state_ == state::finished) return;
   if (state_ == state::open && listener_->get_handler().on_drain() == handler::drain_mode::goodbye) {
     listener_->get_handler().on_stop(*this);
     close_after_flush();
@@ -338,7 +338,7 @@ void session::begin_drain(std::uint32_t deadline) {
 }
 
 void session::drain_at(std::uint32_t deadline) {
-  if (finished_ || state_ == state::closed) return;
+  if (ended()) return;
   // Open: keep serving until the deadline, then say goodbye and drain.
   // Already closing or lingering: the deadline simply ends it.
   if (state_ == state::open) drain_at_deadline_ = true;
@@ -360,32 +360,31 @@ void session::close_now(close_kind how) {
   if (how == close_kind::reset) {
     asio::error_code ignored;
     socket_.set_option(asio::socket_base::linger(true, 0), ignored);
-    fail(reason::upstream_reset, false);
+    fail(reason::upstream_reset, tally::normal);
   } else {
-    fail(reason::upstream_failed, true);
+    fail(reason::upstream_failed, tally::error);
   }
 }
 
 void session::close_within(std::chrono::milliseconds after) {
-  if (finished_) return;
+  if (state_ == state::finished) return;
   const auto t = worker::tick_period.count();
   const auto ticks = static_cast<std::uint32_t>((after.count() + t - 1) / t);
   if (deadline_ == 0 || this_worker().now_tick() + ticks < deadline_) deadline_is_fin_ = true;
   set_deadline(this_worker().now_tick() + ticks);
 }
 
-void session::fail(reason why, bool as_error) {
-  if (finished_ || state_ == state::closed) return;
-  state_ = state::closed;
+void session::fail(reason why, tally counted) {
+  if (ended()) return;
+  state_ = state::failing;
   close_reason_ = why;
-  close_is_error_ = as_error;
+  close_is_error_ = counted == tally::error;
   asio::post(this_worker().io(), [self = session_ref(this)] { self->finish(); });
 }
 
 void session::finish() {
-  if (finished_) return;
-  finished_ = true;
-  state_ = state::closed;
+  if (state_ == state::finished) return;
+  state_ = state::finished;
   asio::error_code ignored;
   socket_.close(ignored);  // cancels the pending waits; they hold `self`
   if (close_is_error_) listener_->stats().errors.fetch_add(1, std::memory_order_relaxed);

@@ -95,7 +95,11 @@ class session final : public connection {
   session* next_ = nullptr;
 
  private:
-  enum class state : std::uint8_t { open, closing, lingering, closed };
+  /// open: reading and writing; closing: flushing before a FIN; lingering:
+  /// FIN sent, waiting for the peer's; failing: ended, teardown posted;
+  /// finished: torn down, the handler told.
+  enum class state : std::uint8_t { open, closing, lingering, failing, finished };
+  bool ended() const { return state_ == state::failing || state_ == state::finished; }
   /// Why a session ended, for the close log (a byte, not a pointer).
   enum class reason : std::uint8_t {
     peer_closed,
@@ -139,7 +143,9 @@ class session final : public connection {
   void set_deadline(std::uint32_t tick);
   /// Ends the session later, on the loop: safe to call from anywhere,
   /// including another session's fan-out.
-  void fail(reason why, bool as_error);
+  /// Whether an ending counts in the listener's `errors`.
+  enum class tally : std::uint8_t { normal, error };
+  void fail(reason why, tally counted);
   void finish();
 
   /// Allocated only while a line spans reads or output is queued, so an
@@ -180,8 +186,7 @@ class session final : public connection {
   bool in_batch_ : 1 = false;
   bool peer_eof_ : 1 = false;
   bool drain_at_deadline_ : 1 = false;
-  bool finished_ : 1 = false;
-  bool close_is_error_ : 1 = false;
+  bool close_is_error_ : 1 = false;  // fail(..., tally::error)
   bool paused_ : 1 = false;
   bool fin_pending_ : 1 = false;  // shutdown_send() waits for the queue to drain
   bool deadline_is_fin_ : 1 = false;

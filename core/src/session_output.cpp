@@ -49,7 +49,7 @@ void session::reply(std::string_view data) {
   std::string& batch = this_worker().batch_output();
   if (queued() + batch.size() + data.size() > listener_->max_output()) {
     flush_batch();  // offer what is gathered first: only refused bytes count
-    if (state_ == state::closed) return;
+    if (ended()) return;
   }
   if (queued() == 0 && !writing_) {
     if (data.size() < gather_limit || !batch.empty()) {
@@ -95,7 +95,7 @@ bool session::check_output_limit() {
 
 void session::flush_deferred() {
   flush_deferred_ = false;
-  if (finished_ || state_ == state::closed) return;
+  if (ended()) return;
   try_flush();
 }
 
@@ -103,12 +103,12 @@ void session::flush_batch() {
   std::string& batch = this_worker().batch_output();
   if (batch.empty()) return;
   std::size_t written = 0;
-  if (state_ != state::closed && write_some(batch, written) && written < batch.size()) {
+  if (!ended() && write_some(batch, written) && written < batch.size()) {
     append_output(std::string_view(batch).substr(written));  // only what the socket would not take
   }
   batch.clear();
   if (batch.capacity() > 4 * worker::read_buffer_size) std::string().swap(batch);
-  if (state_ != state::closed) check_output_limit();
+  if (!ended()) check_output_limit();
 }
 
 bool session::write_some(std::string_view data, std::size_t& written) {
@@ -120,7 +120,7 @@ bool session::write_some(std::string_view data, std::size_t& written) {
   }
   if (ec) {
     const bool reset = ec == asio::error::broken_pipe || ec == asio::error::connection_reset;
-    fail(reset ? reason::reset : reason::write_error, false);
+    fail(reset ? reason::reset : reason::write_error, tally::normal);
     return false;
   }
   bytes_out_ += written;
@@ -130,7 +130,7 @@ bool session::write_some(std::string_view data, std::size_t& written) {
 }
 
 void session::try_flush() {
-  if (writing_ || state_ == state::closed || state_ == state::lingering) return;
+  if (writing_ || ended() || state_ == state::lingering) return;
   if (buf_) {
     auto& b = *buf_;
     while (b.out_off < b.out.size()) {
@@ -157,9 +157,9 @@ void session::wait_writable() {
   writing_ = true;
   socket_.async_wait(asio::socket_base::wait_write, [self = session_ref(this)](const asio::error_code& ec) {
     self->writing_ = false;
-    if (self->finished_ || self->state_ == state::closed) return;
+    if (self->ended()) return;
     if (ec) {
-      self->fail(reason::wait_failed, true);
+      self->fail(reason::wait_failed, tally::error);
       return;
     }
     self->try_flush();
@@ -193,7 +193,7 @@ void session::disconnect_for(reason why) {
     close_reason_ = reason::idle;
     finish();
   } else {
-    fail(why, true);
+    fail(why, tally::error);
   }
 }
 

@@ -27,22 +27,22 @@ void set_request_target(request_target* t) {
   }
 }
 
-void deliver(bool stop) {
+void deliver(request r) {
   std::lock_guard lock(mutex);
   if (target == nullptr) {
-    if (stop) pending_stop = true;
+    if (r == request::stop) pending_stop = true;
     return;
   }
-  auto cb = stop ? target->on_stop : target->on_reload;
+  auto cb = r == request::stop ? target->on_stop : target->on_reload;
   asio::post(*target->io, [cb] { cb(); });
 }
 }  // namespace plexd::platform::detail
 
 namespace plexd::platform {
 void request_stop() {
-  detail::deliver(true);
+  detail::deliver(detail::request::stop);
 }
 void request_reload() {
-  detail::deliver(false);
+  detail::deliver(detail::request::reload);
 }
 }  // namespace plexd::platform

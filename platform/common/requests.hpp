@@ -14,6 +14,10 @@ struct request_target {
 };
 
 void set_request_target(request_target* target);
-void deliver(bool stop);
+enum class request { stop, reload };
+
+/// Posts `r` to the live target; a stop that arrives before there is one is
+/// kept and delivered when the target is set.
+void deliver(request r);
 
 }  // namespace plexd::platform::detail

@@ -89,9 +89,11 @@ struct pipe_listener : std::enable_shared_from_this<pipe_listener> {
   control_acceptor::accept_handler on_accept;
   bool closed = false;
 
-  HANDLE create_instance(bool first) {
+  // The first instance claims the name: nobody else may serve it.
+  enum class instance { first, another };
+  HANDLE create_instance(instance which) {
     DWORD open_mode = PIPE_ACCESS_DUPLEX | FILE_FLAG_OVERLAPPED;
-    if (first) open_mode |= FILE_FLAG_FIRST_PIPE_INSTANCE;
+    if (which == instance::first) open_mode |= FILE_FLAG_FIRST_PIPE_INSTANCE;
     return ::CreateNamedPipeW(path.c_str(), open_mode,
                               PIPE_TYPE_BYTE | PIPE_READMODE_BYTE | PIPE_WAIT | PIPE_REJECT_REMOTE_CLIENTS,
                               PIPE_UNLIMITED_INSTANCES, pipe_buffer, pipe_buffer, 0, &attributes);
@@ -119,7 +121,7 @@ struct pipe_listener : std::enable_shared_from_this<pipe_listener> {
       error = "cannot open control endpoint pipe:" + name + ": " + in_use(path);
       return false;
     }
-    HANDLE h = create_instance(true);
+    HANDLE h = create_instance(instance::first);
     if (h == INVALID_HANDLE_VALUE) {
       const DWORD err = ::GetLastError();
       error = "cannot open control endpoint pipe:" + name + ": ";
@@ -133,7 +135,7 @@ struct pipe_listener : std::enable_shared_from_this<pipe_listener> {
   void accept_next() {
     if (closed) return;
     if (!pending) {
-      HANDLE h = create_instance(false);
+      HANDLE h = create_instance(instance::another);
       if (h == INVALID_HANDLE_VALUE) return;  // out of resources: the endpoint stops accepting
       pending = std::make_unique<asio::windows::stream_handle>(io, h);
     }

@@ -78,8 +78,8 @@ struct os_events::impl {
     asio::error_code ec;
     if (HANDLE h = make_event("stop")) stop_event.assign(h, ec);
     if (HANDLE h = make_event("reload")) reload_event.assign(h, ec);
-    wait(stop_event, true);
-    wait(reload_event, false);
+    wait(stop_event, detail::request::stop);
+    wait(reload_event, detail::request::reload);
     // A process started with CREATE_NEW_PROCESS_GROUP has Ctrl+C ignored
     // until it asks for it again.
     ::SetConsoleCtrlHandler(nullptr, FALSE);
@@ -87,16 +87,16 @@ struct os_events::impl {
     detail::set_request_target(&target);
   }
 
-  void wait(asio::windows::object_handle& handle, bool stop) {
+  void wait(asio::windows::object_handle& handle, detail::request what) {
     if (!handle.is_open()) return;
-    handle.async_wait([this, &handle, stop](const asio::error_code& ec) {
+    handle.async_wait([this, &handle, what](const asio::error_code& ec) {
       if (ec) return;  // cancelled: the loop is shutting down
-      if (stop) {
+      if (what == detail::request::stop) {
         target.on_stop();
       } else {
         target.on_reload();
       }
-      wait(handle, stop);
+      wait(handle, what);
     });
   }
 };

@@ -82,12 +82,13 @@ std::wstring own_sid() {
 }
 }  // namespace
 
-pipe_server_trust classify_pipe_server(const std::wstring& server_sid, bool administrator,
+pipe_server_trust classify_pipe_server(const std::wstring& server_sid, elevation server_elevation,
                                        const std::wstring& client_sid) {
   if (server_sid.empty()) return pipe_server_trust::unknown;
   if (server_sid == L"S-1-5-18") return pipe_server_trust::system_account;
   if (server_sid == L"S-1-5-19" || server_sid.rfind(L"S-1-5-80-", 0) == 0) return pipe_server_trust::service_account;
-  if (administrator || server_sid == administrators_sid) return pipe_server_trust::administrator;
+  if (server_elevation == elevation::administrator || server_sid == administrators_sid)
+    return pipe_server_trust::administrator;
   if (!client_sid.empty() && server_sid == client_sid) return pipe_server_trust::same_user;
   return pipe_server_trust::untrusted;
 }
@@ -110,7 +111,8 @@ std::string describe(const pipe_server_identity& who) {
 
 std::string check_pipe_server(HANDLE pipe, const std::string& name) {
   const auto who = identify_pipe_server(pipe);
-  const auto trust = classify_pipe_server(who.user_sid, who.administrator, own_sid());
+  const auto trust =
+      classify_pipe_server(who.user_sid, who.administrator ? elevation::administrator : elevation::standard, own_sid());
   if (trust == pipe_server_trust::unknown) {
     return "cannot tell who serves pipe:" + name + " (" + describe(who) + "): not trusting it";
   }

@@ -17,7 +17,9 @@ enum class pipe_server_trust { system_account, service_account, administrator, s
 
 /// The decision alone, from SID strings ("S-1-5-18", ...): `administrator`
 /// means the server's token has the Administrators group enabled.
-pipe_server_trust classify_pipe_server(const std::wstring& server_sid, bool administrator,
+/// Whether the serving process holds an elevated administrator token.
+enum class elevation { administrator, standard };
+pipe_server_trust classify_pipe_server(const std::wstring& server_sid, elevation server_elevation,
                                        const std::wstring& client_sid);
 
 struct pipe_server_identity {

@@ -61,18 +61,18 @@ TEST_CASE("pipe trust: service accounts, administrators and the same user are tr
   using trust = win::pipe_server_trust;
   const std::wstring me = L"S-1-5-21-100-200-300-1000";
   const std::wstring other = L"S-1-5-21-100-200-300-1001";
-  CHECK(win::classify_pipe_server(L"S-1-5-18", false, me) == trust::system_account);
-  CHECK(win::classify_pipe_server(L"S-1-5-19", false, me) == trust::service_account);
+  CHECK(win::classify_pipe_server(L"S-1-5-18", win::elevation::standard, me) == trust::system_account);
+  CHECK(win::classify_pipe_server(L"S-1-5-19", win::elevation::standard, me) == trust::service_account);
   // NT SERVICE\plexd
-  CHECK(win::classify_pipe_server(L"S-1-5-80-1-2-3-4-5", false, me) == trust::service_account);
-  CHECK(win::classify_pipe_server(other, true, me) == trust::administrator);
-  CHECK(win::classify_pipe_server(L"S-1-5-32-544", false, me) == trust::administrator);
-  CHECK(win::classify_pipe_server(me, false, me) == trust::same_user);
+  CHECK(win::classify_pipe_server(L"S-1-5-80-1-2-3-4-5", win::elevation::standard, me) == trust::service_account);
+  CHECK(win::classify_pipe_server(other, win::elevation::administrator, me) == trust::administrator);
+  CHECK(win::classify_pipe_server(L"S-1-5-32-544", win::elevation::standard, me) == trust::administrator);
+  CHECK(win::classify_pipe_server(me, win::elevation::standard, me) == trust::same_user);
   // A standard user who took the pipe name first, and NetworkService,
   // which plexd never runs as.
-  CHECK(win::classify_pipe_server(other, false, me) == trust::untrusted);
-  CHECK(win::classify_pipe_server(L"S-1-5-20", false, me) == trust::untrusted);
-  CHECK(win::classify_pipe_server(L"", false, me) == trust::unknown);
+  CHECK(win::classify_pipe_server(other, win::elevation::standard, me) == trust::untrusted);
+  CHECK(win::classify_pipe_server(L"S-1-5-20", win::elevation::standard, me) == trust::untrusted);
+  CHECK(win::classify_pipe_server(L"", win::elevation::standard, me) == trust::unknown);
 }
 
 TEST_CASE("pipe trust: the CLI reads the serving process and its account from a real pipe",
