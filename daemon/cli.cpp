@@ -128,28 +128,31 @@ std::string usage(const std::string& verb) {
   return text;
 }
 
-std::string parse_cli(const std::vector<std::string>& args, cli_args& out) {
-  std::size_t i = 0;
-  if (args.empty()) return "missing verb";
-  const std::string& first = args[0];
-  if (first == "--help" || first == "-h" || first == "help") {
-    out.help = true;
-    if (args.size() > 1) out.verb = args[1];
-    return {};
+namespace {
+// The positional arguments each verb takes (only connect and service take any).
+std::string take_positional(const std::vector<std::string>& positional, cli_args& out) {
+  if (out.verb == "connect") {
+    if (positional.size() != 1) return "connect needs exactly one HOST:PORT";
+    out.target = positional[0];
+  } else if (out.verb == "service" || out.verb == "service-run") {
+    if (out.verb == "service" && positional.size() != 1) {
+      return "service needs one of install|uninstall|start|stop|status|reload";
+    }
+    if (!positional.empty()) out.service_verb = positional[0];
+  } else if (!positional.empty()) {
+    return "unexpected argument '" + positional[0] + "'";
   }
-  if (first == "--version" || first == "-V" || first == "version") {
-    out.verb = "version";
-    return {};
-  }
-  out.verb = first;
-  if (!find_verb(out.verb) && out.verb != "service-run") return "unknown verb '" + out.verb + "'";
-  ++i;
+  return {};
+}
+
+// The options after the verb; `positional` collects the rest.
+std::string parse_options(const std::vector<std::string>& args, std::size_t i, cli_args& out,
+                          std::vector<std::string>& positional) {
   auto value = [&](const std::string& flag, std::string& into) -> std::string {
     if (i + 1 >= args.size()) return flag + " needs a value";
     into = args[++i];
     return {};
   };
-  std::vector<std::string> positional;
   for (; i < args.size(); ++i) {
     const std::string& a = args[i];
     std::string err;
@@ -178,19 +181,28 @@ std::string parse_cli(const std::vector<std::string>& args, cli_args& out) {
     }
     if (!err.empty()) return err;
   }
-  if (out.help) return {};
-  if (out.verb == "connect") {
-    if (positional.size() != 1) return "connect needs exactly one HOST:PORT";
-    out.target = positional[0];
-  } else if (out.verb == "service" || out.verb == "service-run") {
-    if (out.verb == "service" && positional.size() != 1) {
-      return "service needs one of install|uninstall|start|stop|status|reload";
-    }
-    if (!positional.empty()) out.service_verb = positional[0];
-  } else if (!positional.empty()) {
-    return "unexpected argument '" + positional[0] + "'";
-  }
   return {};
+}
+}  // namespace
+
+std::string parse_cli(const std::vector<std::string>& args, cli_args& out) {
+  if (args.empty()) return "missing verb";
+  const std::string& first = args[0];
+  if (first == "--help" || first == "-h" || first == "help") {
+    out.help = true;
+    if (args.size() > 1) out.verb = args[1];
+    return {};
+  }
+  if (first == "--version" || first == "-V" || first == "version") {
+    out.verb = "version";
+    return {};
+  }
+  out.verb = first;
+  if (!find_verb(out.verb) && out.verb != "service-run") return "unknown verb '" + out.verb + "'";
+  std::vector<std::string> positional;
+  if (auto err = parse_options(args, 1, out, positional); !err.empty()) return err;
+  if (out.help) return {};
+  return take_positional(positional, out);
 }
 
 }  // namespace plexd::daemon

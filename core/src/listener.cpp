@@ -69,63 +69,70 @@ std::string listener::state() const {
 
 std::string listener::open() {
   const std::string where = "listener '" + name_ + "' on " + cfg_.bind.to_string();
+  const auto inherited = platform::inherited_listener(name_);
+  auto error = inherited ? adopt_inherited(*inherited) : bind_own();
+  if (!error.empty()) return where + ": " + error;
   asio::error_code ec;
-  if (auto fd = platform::inherited_listener(name_)) {
-    // systemd socket activation: the socket is already bound and listening.
-    acceptor_.assign(tcp::v4(), *fd, ec);
-    if (!ec) {
-      auto ep = acceptor_.local_endpoint(ec);
-      if (!ec && ep.address().is_v6()) {
-        (void)acceptor_.release(ec);
-        acceptor_.assign(tcp::v6(), *fd, ec);
-      }
-    }
-    if (ec) return where + ": cannot use the inherited socket: " + ec.message();
-    const auto local = acceptor_.local_endpoint(ec);
-    bound_ = endpoint_text(local);
-    spdlog::info("listener {}: using socket from the service manager on {}", name_, bound_);
-    const bool wildcard = cfg_.bind.host == "*";
-    if (cfg_.bind.port != 0 && (local.port() != cfg_.bind.port || (!wildcard && bound_ != cfg_.bind.to_string()))) {
-      spdlog::warn("listener {}: the inherited socket is bound to {}, not {} as configured; the socket unit wins",
-                   name_, bound_, cfg_.bind.to_string());
-    }
-  } else {
-    const auto& host = cfg_.bind.host;
-    tcp::endpoint ep;
-    bool dual_stack = false;
-    if (host == "*") {
-      ep = tcp::endpoint(tcp::v6(), cfg_.bind.port);
-      dual_stack = true;
-    } else {
-      auto addr = asio::ip::make_address(host, ec);
-      if (ec) {
-        tcp::resolver resolver(ctx_.main_worker().io());
-        auto results = resolver.resolve(host, std::to_string(cfg_.bind.port), ec);
-        if (ec || results.empty()) return where + ": cannot resolve '" + host + "': " + ec.message();
-        ep = results.begin()->endpoint();
-      } else {
-        ep = tcp::endpoint(addr, cfg_.bind.port);
-      }
-    }
-    acceptor_.open(ep.protocol(), ec);
-    if (ec && dual_stack) {  // no IPv6 on this host: all IPv4 addresses
-      ep = tcp::endpoint(tcp::v4(), cfg_.bind.port);
-      dual_stack = false;
-      acceptor_.open(ep.protocol(), ec);
-    }
-    if (!ec && ep.protocol() == tcp::v6()) acceptor_.set_option(asio::ip::v6_only(!dual_stack), ec);
-    if (!ec) platform::prepare_listen_socket(acceptor_, ec);
-    if (!ec) acceptor_.bind(ep, ec);
-    if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-    if (ec) {
-      asio::error_code ignored;
-      acceptor_.close(ignored);
-      return where + ": " + ec.message();
-    }
-    const auto local = acceptor_.local_endpoint(ec);
-    bound_ = dual_stack ? "*:" + std::to_string(local.port()) : endpoint_text(local);
-  }
   acceptor_.non_blocking(true, ec);
+  return {};
+}
+
+std::string listener::adopt_inherited(native_socket fd) {
+  // systemd socket activation: the socket is already bound and listening.
+  asio::error_code ec;
+  acceptor_.assign(tcp::v4(), fd, ec);
+  if (!ec) {
+    auto ep = acceptor_.local_endpoint(ec);
+    if (!ec && ep.address().is_v6()) {
+      (void)acceptor_.release(ec);
+      acceptor_.assign(tcp::v6(), fd, ec);
+    }
+  }
+  if (ec) return "cannot use the inherited socket: " + ec.message();
+  const auto local = acceptor_.local_endpoint(ec);
+  bound_ = endpoint_text(local);
+  spdlog::info("listener {}: using socket from the service manager on {}", name_, bound_);
+  const bool wildcard = cfg_.bind.host == "*";
+  if (cfg_.bind.port != 0 && (local.port() != cfg_.bind.port || (!wildcard && bound_ != cfg_.bind.to_string()))) {
+    spdlog::warn("listener {}: the inherited socket is bound to {}, not {} as configured; the socket unit wins", name_,
+                 bound_, cfg_.bind.to_string());
+  }
+  return {};
+}
+
+std::string listener::bind_own() {
+  const auto& host = cfg_.bind.host;
+  asio::error_code ec;
+  tcp::endpoint ep;
+  bool dual_stack = false;
+  if (host == "*") {
+    ep = tcp::endpoint(tcp::v6(), cfg_.bind.port);
+    dual_stack = true;
+  } else if (auto addr = asio::ip::make_address(host, ec); !ec) {
+    ep = tcp::endpoint(addr, cfg_.bind.port);
+  } else {
+    tcp::resolver resolver(ctx_.main_worker().io());
+    auto results = resolver.resolve(host, std::to_string(cfg_.bind.port), ec);
+    if (ec || results.empty()) return "cannot resolve '" + host + "': " + ec.message();
+    ep = results.begin()->endpoint();
+  }
+  acceptor_.open(ep.protocol(), ec);
+  if (ec && dual_stack) {  // no IPv6 on this host: all IPv4 addresses
+    ep = tcp::endpoint(tcp::v4(), cfg_.bind.port);
+    dual_stack = false;
+    acceptor_.open(ep.protocol(), ec);
+  }
+  if (!ec && ep.protocol() == tcp::v6()) acceptor_.set_option(asio::ip::v6_only(!dual_stack), ec);
+  if (!ec) platform::prepare_listen_socket(acceptor_, ec);
+  if (!ec) acceptor_.bind(ep, ec);
+  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    asio::error_code ignored;
+    acceptor_.close(ignored);
+    return ec.message();
+  }
+  const auto local = acceptor_.local_endpoint(ec);
+  bound_ = dual_stack ? "*:" + std::to_string(local.port()) : endpoint_text(local);
   return {};
 }
 

@@ -80,6 +80,10 @@ class listener : public std::enable_shared_from_this<listener> {
   void pending_closed();
 
  private:
+  using native_socket = asio::ip::tcp::acceptor::native_handle_type;
+  /// open()'s two ways to a listening socket; each returns "" or why not.
+  std::string adopt_inherited(native_socket fd);
+  std::string bind_own();
   void apply_limits(const config::listener_config& cfg);
   void warn_untrusted_proxy(const config::listener_config& cfg) const;
   void do_accept();
