@@ -6,6 +6,9 @@
 #include <regex>
 #include <thread>
 
+#include <asio/read.hpp>
+#include <asio/write.hpp>
+
 #include "harness.hpp"
 #include "test_forward_upstream.hpp"
 
@@ -271,14 +274,25 @@ TEST_CASE("forward idle proxied pairs cost little memory each", "[forward]") {
   // watch descriptors past FD_SETSIZE (1024), so it measures fewer pairs.
   const bool select_backend = run_plexd({"--version"}).out.find("asio select") != std::string::npos;
   const int pairs = select_backend ? 400 : 1000;
-  std::vector<std::unique_ptr<client>> held;
+  // Plain blocking sockets on one io_context: a harness client brings its
+  // own reactor (and, in the select() build, descriptors of its own).
+  asio::io_context io;
+  std::vector<asio::ip::tcp::socket> held;
+  const asio::ip::tcp::endpoint target(asio::ip::make_address("127.0.0.1"), d.port("fwd"));
   for (int i = 0; i < pairs; ++i) {
-    held.push_back(std::make_unique<client>());
-    REQUIRE(held.back()->connect(d.port("fwd")));
+    held.emplace_back(io);
+    asio::error_code ec;
+    held.back().connect(target, ec);
+    REQUIRE_FALSE(ec);
   }
   // One round trip on each: every pair has been joined and has moved bytes.
-  for (auto& c : held) c->send("x");
-  for (auto& c : held) REQUIRE(c->read_exact(1) == "x");
+  for (auto& s : held) asio::write(s, asio::buffer("x", 1));
+  for (auto& s : held) {
+    char c = 0;
+    asio::error_code ec;
+    asio::read(s, asio::buffer(&c, 1), ec);
+    REQUIRE(c == 'x');
+  }
   REQUIRE(upstream_server::wait_for([&] { return echo.accepted() == pairs; }));
   const long after = rss_kib(d.process().pid());
   const double per_pair = static_cast<double>(after - before) * 1024.0 / pairs;
