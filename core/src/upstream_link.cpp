@@ -125,6 +125,10 @@ void upstream_link::connected() {
   counted_ = true;
   asio::error_code ignored;
   socket_.set_option(tcp::no_delay(true), ignored);
+  // Writes are offered straight to the socket: without this, a write to an
+  // upstream whose buffer is full would wait inside the kernel and stall
+  // the whole loop (Asio's own non-blocking flag covers only its async ops).
+  socket_.non_blocking(true, ignored);
   spdlog::debug("listener {}: {} joined to upstream {}", client_.listener_name(), client_.peer(), target_->text());
   const auto mode = pool_->options().proxy_protocol;
   if (mode != config::proxy_header::none) {
