@@ -69,6 +69,18 @@ class child_process {
 /// True when the tests run as a Windows program under Wine (process_*.cpp).
 bool running_under_wine();
 
+/// Built with AddressSanitizer or ThreadSanitizer (the asan and tsan presets).
+/// There the daemon's RSS includes shadow memory, redzones and the freed-memory
+/// quarantine, and every call is several times slower: memory bounds are
+/// checked by the plain builds only, and latency floors are wider.
+constexpr bool sanitized_build() {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  return true;
+#else
+  return false;
+#endif
+}
+
 /// Exit code and output of a finished command.
 struct command_result {
   int exit_code = -1;
