@@ -28,11 +28,8 @@
 
 #include "plexd/core/json.hpp"
 #include "plexd/core/logging.hpp"
+#include "plexd/platform/control_fwd.hpp"
 
-namespace plexd::platform {
-class control_acceptor;
-class control_stream;
-}  // namespace plexd::platform
 
 namespace plexd::core {
 

@@ -12,11 +12,8 @@
 
 #include "plexd/core/backplane.hpp"
 #include "plexd/core/server.hpp"
+#include "plexd/platform/control_fwd.hpp"
 
-namespace plexd::platform {
-class control_acceptor;
-class control_stream;
-}  // namespace plexd::platform
 
 namespace plexd::core {
 
