@@ -138,7 +138,10 @@ void plexd_daemon::rewrite(const std::string& listeners_toml, const std::string&
   // Keep the control endpoint the daemon already has (it does not change on reload).
   auto text = compose(listeners_toml, daemon_toml);
   dir_.write("plexd.toml", text);
-  ports_.clear();
+  {
+    const std::lock_guard lock(ports_mutex_);
+    ports_.clear();
+  }
 }
 
 std::string plexd_daemon::log() const {
@@ -170,8 +173,12 @@ std::uint16_t plexd_daemon::port(const std::string& name) {
   // rewrite() forgets the answers, since a reload may move a listener. The
   // cache also keeps tests working once they have used up the daemon's
   // descriptors (the control endpoint then cannot accept).
-  if (auto it = ports_.find(name); it != ports_.end()) return it->second;
+  {
+    const std::lock_guard lock(ports_mutex_);
+    if (auto it = ports_.find(name); it != ports_.end()) return it->second;
+  }
   const std::uint16_t found = query_port(name);
+  const std::lock_guard lock(ports_mutex_);
   if (found != 0) ports_[name] = found;
   return found;
 }

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -129,6 +130,7 @@ class plexd_daemon {
   std::string log_file_;
   std::unique_ptr<child_process> proc_;
   std::map<std::string, std::uint16_t> ports_;
+  std::mutex ports_mutex_;  // tests ask for ports from several threads (soak)
 };
 
 /// A blocking-style TCP client with a time limit on every operation.
