@@ -8,7 +8,7 @@ namespace plexd::core {
 using clock = std::chrono::steady_clock;
 
 redis_link::redis_link(asio::io_context& io, const config::backplane_config& target, std::chrono::milliseconds timeout)
-    : io_(io), target_(target), timeout_(timeout), resolver_(io), socket_(io), timer_(io) {}
+    : target_(target), timeout_(timeout), resolver_(io), socket_(io), timer_(io) {}
 
 void redis_link::start(status_fn ready, status_fn lost) {
   ready_ = std::move(ready);

@@ -51,7 +51,6 @@ class redis_link : public std::enable_shared_from_this<redis_link> {
   void read_more();
   void arm_watchdog();
 
-  asio::io_context& io_;
   config::backplane_config target_;
   std::chrono::milliseconds timeout_;
   asio::ip::tcp::resolver resolver_;
