@@ -94,6 +94,9 @@ class session final : public connection {
   session* prev_ = nullptr;
   session* next_ = nullptr;
 
+  /// The worker's tick: parked buffers that are still empty are freed.
+  void unpark_buffers();
+
  private:
   /// open: reading and writing; closing: flushing before a FIN; lingering:
   /// FIN sent, waiting for the peer's; failing: ended, teardown posted;
@@ -160,6 +163,11 @@ class session final : public connection {
   };
   buffers& buf();
   void release_buffers_if_empty();
+  /// Keeps empty buffers until the worker's next tick (see try_flush).
+  void park_buffers();
+  /// What is kept of a drained output queue's allocation while parked.
+  static constexpr std::size_t max_kept_capacity = 16384;
+
   void append_output(std::string_view data);
   bool has_held() const { return buf_ && !buf_->held.empty(); }
 
@@ -192,6 +200,7 @@ class session final : public connection {
   bool deadline_is_fin_ : 1 = false;
   bool line_based_ : 1 = false;      // fixed when the connection opens
   bool flush_deferred_ : 1 = false;  // in the worker's end-of-turn list
+  bool buffers_parked_ : 1 = false;  // in the worker's list of buffers to free at the tick
 };
 
 }  // namespace plexd::core

@@ -23,6 +23,17 @@ void session::release_buffers_if_empty() {
   if (buf_ && buf_->in.empty() && buf_->held.empty() && buf_->out_off >= buf_->out.size()) buf_.reset();
 }
 
+void session::park_buffers() {
+  if (buffers_parked_ || !buf_) return;
+  buffers_parked_ = true;
+  this_worker().park_buffers(this);
+}
+
+void session::unpark_buffers() {
+  buffers_parked_ = false;
+  release_buffers_if_empty();
+}
+
 void session::append_output(std::string_view data) {
   auto& b = buf();
   if (b.out_off > 0 && b.out_off >= b.out.size() / 2) {
@@ -142,11 +153,15 @@ void session::try_flush() {
       }
       b.out_off += written;
     }
-    // Drained: an idle session holds no output buffer.
+    // Drained. A client that just got output is likely to get more soon
+    // (a chat member, a proxied stream): its buffers are kept until the
+    // worker's next tick instead of being freed and allocated again for
+    // every line; an idle session holds none after that.
     const bool had_queue = !b.out.empty();
-    std::string().swap(b.out);
+    b.out.clear();
+    if (b.out.capacity() > max_kept_capacity) std::string().swap(b.out);
     b.out_off = 0;
-    release_buffers_if_empty();
+    park_buffers();
     if (had_queue && state_ == state::open) listener_->get_handler().on_drained(*this);
   }
   after_flush();

@@ -70,6 +70,11 @@ void worker::start_sweep(const std::atomic<bool>* idle_checks) {
 
 void worker::on_tick() {
   ++tick_;
+  {
+    auto parked = std::move(parked_);
+    parked_.clear();
+    for (auto& s : parked) s->unpark_buffers();
+  }
   if (deadlines_ > 0 || (idle_checks_ != nullptr && idle_checks_->load(std::memory_order_relaxed))) {
     // Act on a snapshot: closing one session may close others (chat notices).
     for (auto& s : snapshot()) s->on_tick(tick_);

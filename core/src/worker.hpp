@@ -73,6 +73,9 @@ class worker {
   /// it (the first call of a turn posts the flush).
   void defer_flush(session* s);
 
+  /// Frees `s`'s buffers at the next tick if they are still empty then.
+  void park_buffers(session* s) { parked_.emplace_back(s); }
+
   /// Sessions with a pending deadline make the sweep look at every session.
   void add_deadline() { ++deadlines_; }
   void remove_deadline() { --deadlines_; }
@@ -89,6 +92,7 @@ class worker {
   std::string batch_output_;
   std::vector<session_ref> deferred_;
   std::vector<session_ref> flushing_;  // deferred_ of the turn being flushed (capacity reused)
+  std::vector<session_ref> parked_;    // sessions whose empty buffers the next tick frees
   std::uint32_t tick_ = 1;
   std::chrono::steady_clock::time_point epoch_ = std::chrono::steady_clock::now();
   session* head_ = nullptr;
