@@ -20,6 +20,8 @@ std::string controls_in(const std::string& text) {
   std::string found;
   for (std::size_t i = 0; i < text.size(); ++i) {
     const auto c = static_cast<unsigned char>(text[i]);
+    // A console on Windows ends lines with CR LF: that CR is the line end, not a control.
+    if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') continue;
     const bool c1 = c == 0xC2 && i + 1 < text.size() && (static_cast<unsigned char>(text[i + 1]) & 0xE0) == 0x80;
     if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7F || c1) found += std::to_string(c) + " ";
   }
