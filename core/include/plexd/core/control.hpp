@@ -30,7 +30,6 @@
 #include "plexd/core/logging.hpp"
 #include "plexd/platform/control_fwd.hpp"
 
-
 namespace plexd::core {
 
 inline constexpr int control_protocol_version = 1;

@@ -14,7 +14,6 @@
 #include "plexd/core/server.hpp"
 #include "plexd/platform/control_fwd.hpp"
 
-
 namespace plexd::core {
 
 struct daemon_gauges {
