@@ -30,22 +30,6 @@ std::string reached(plexd_daemon& d, client& c) {
   return c.read_line().value_or("(nothing)");
 }
 
-long rss_kib(long pid) {
-  // Wine maps "/proc" to the Linux host's, where a Windows pid names some
-  // unrelated Linux process: measure nothing rather than the wrong one.
-  if (running_under_wine()) return -1;
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string key;
-  while (in >> key) {
-    if (key == "VmRSS:") {
-      long v = 0;
-      in >> v;
-      return v;
-    }
-  }
-  return -1;
-}
-
 // Pushes bytes at `c` without blocking until the kernel and plexd stop
 // taking them for `quiet`; returns how many were taken.
 std::size_t push_until_stalled(client& c, std::chrono::milliseconds quiet) {

@@ -30,20 +30,6 @@ long open_fds(long pid) {
   return ec ? -1 : n;
 }
 
-long rss_kib(long pid) {
-  if (running_under_wine()) return -1;
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string key;
-  while (in >> key) {
-    if (key == "VmRSS:") {
-      long v = 0;
-      in >> v;
-      return v;
-    }
-  }
-  return -1;
-}
-
 struct counters {
   std::atomic<std::uint64_t> verified{0};
   std::atomic<int> corrupt{0};

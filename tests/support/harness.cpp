@@ -360,4 +360,20 @@ std::uint16_t client::local_port() const {
   return socket_.local_endpoint(ec).port();
 }
 
+long rss_kib(long pid) {
+  // Wine maps "/proc" to the Linux host's, where a Windows pid names some
+  // unrelated Linux process: measure nothing rather than the wrong one.
+  if (running_under_wine()) return -1;
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string key;
+  while (in >> key) {
+    if (key == "VmRSS:") {
+      long v = 0;
+      in >> v;
+      return v;
+    }
+  }
+  return -1;
+}
+
 }  // namespace plexd::test

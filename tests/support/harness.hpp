@@ -70,6 +70,10 @@ class child_process {
 /// True when the tests run as a Windows program under Wine (process_*.cpp).
 bool running_under_wine();
 
+/// The resident memory of process `pid` in KiB, from /proc; -1 where there
+/// is none (Windows, and Wine, whose /proc is the Linux host's).
+long rss_kib(long pid);
+
 /// Built with AddressSanitizer or ThreadSanitizer (the asan and tsan presets).
 /// There the daemon's RSS includes shadow memory, redzones and the freed-memory
 /// quarantine, and every call is several times slower: memory bounds are
