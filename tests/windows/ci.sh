@@ -36,6 +36,10 @@ stage() {
 # The prefix's wineserver (and any service left in it) must not outlive CI.
 trap 'cmake/wine-run.sh --prefix "$prefix" --kill' EXIT
 
+# Wine processes keep the shell's open-file limit (they cannot raise it the
+# way the native test runner does): the 2,000-connection cases need the hard one.
+ulimit -Sn "$(ulimit -Hn)"
+
 stage configure cmake --preset "$preset"
 stage build cmake --build --preset "$preset"
 # Per-test limits come from the preset (120 s) and the tests (60-300 s);
