@@ -43,8 +43,4 @@ inline std::unique_ptr<plexd_daemon> room_instance(const redis_server& redis, co
   return d;
 }
 
-inline std::string peer_of(const client& c) {
-  return "127.0.0.1:" + std::to_string(c.local_port());
-}
-
 }  // namespace plexd::test

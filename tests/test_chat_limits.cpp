@@ -45,10 +45,6 @@ struct reader {
   }
 };
 
-std::string peer_of(const client& c) {
-  return "127.0.0.1:" + std::to_string(c.local_port());
-}
-
 std::int64_t active_of(plexd_daemon& d, const std::string& name) {
   const auto st = status_json(d);
   for (const auto& l : st["listeners"].as_array()) {

@@ -12,24 +12,6 @@
 using namespace plexd::test;
 using json = plexd::core::json::value;
 
-namespace {
-
-json upstream_of(plexd_daemon& d, const std::string& address, const std::string& name = "fwd") {
-  const auto listener = listener_of(d, name);
-  for (const auto& u : listener["upstreams"].as_array()) {
-    if (u["address"].as_string() == address) return u;
-  }
-  return {};
-}
-
-// The greeting line of whichever upstream this connection reached.
-std::string reached(plexd_daemon& d, client& c) {
-  REQUIRE(c.connect(d.port("fwd")));
-  return c.read_line().value_or("(nothing)");
-}
-
-}  // namespace
-
 TEST_CASE("forward carries MiB-sized binary data byte-exact both ways", "[forward]") {
   const auto up_data = binary_pattern(std::size_t{3} << 20, 1);
   const auto down_data = binary_pattern(std::size_t{3} << 20, 2);

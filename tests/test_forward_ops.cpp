@@ -17,19 +17,6 @@ using json = plexd::core::json::value;
 
 namespace {
 
-json upstream_of(plexd_daemon& d, const std::string& address) {
-  const auto listener = listener_of(d);
-  for (const auto& u : listener["upstreams"].as_array()) {
-    if (u["address"].as_string() == address) return u;
-  }
-  return {};
-}
-
-std::string reached(plexd_daemon& d, client& c) {
-  REQUIRE(c.connect(d.port("fwd")));
-  return c.read_line().value_or("(nothing)");
-}
-
 // Pushes bytes at `c` without blocking until the kernel and plexd stop
 // taking them for `quiet`; returns how many were taken.
 std::size_t push_until_stalled(client& c, std::chrono::milliseconds quiet) {

@@ -221,4 +221,20 @@ inline plexd::core::json::value listener_of(plexd_daemon& d, const std::string& 
   return {};
 }
 
+// One upstream's entry in the listener's status, found by its address.
+inline plexd::core::json::value upstream_of(plexd_daemon& d, const std::string& address,
+                                            const std::string& name = "fwd") {
+  const auto listener = listener_of(d, name);
+  for (const auto& u : listener["upstreams"].as_array()) {
+    if (u["address"].as_string() == address) return u;
+  }
+  return {};
+}
+
+// The greeting line of whichever upstream this connection reached.
+inline std::string reached(plexd_daemon& d, client& c) {
+  REQUIRE(c.connect(d.port("fwd")));
+  return c.read_line().value_or("(nothing)");
+}
+
 }  // namespace plexd::test
