@@ -170,7 +170,9 @@ class client {
 std::string plexd_binary();
 
 // How plexd names this client in chat lines and logs: its address as the server sees it.
-inline std::string peer_of(const client& c) { return "127.0.0.1:" + std::to_string(c.local_port()); }
+inline std::string peer_of(const client& c) {
+  return "127.0.0.1:" + std::to_string(c.local_port());
+}
 
 /// One [[listener]] table for a generated config.
 std::string listener_toml(const std::string& name, const std::string& handler, const std::string& extra = "",
