@@ -91,12 +91,12 @@ class control_client {
         return false;
       }
     }
-    std::string error;
-    stream_ = platform::connect_control_endpoint(io_, endpoint, error);
-    if (!stream_) {
-      std::fprintf(stderr, "plexd: %s (is the daemon running?)\n", printable(error).c_str());
+    auto connected = platform::connect_control_endpoint(io_, endpoint);
+    if (!connected) {
+      std::fprintf(stderr, "plexd: %s (is the daemon running?)\n", printable(connected.error()).c_str());
       return false;
     }
+    stream_ = std::move(*connected);
     return true;
   }
 
@@ -119,10 +119,10 @@ class control_client {
         buffer_.erase(0, nl + 1);
         auto parsed = core::json::parse(line);
         if (!parsed.ok()) {
-          std::fprintf(stderr, "plexd: bad reply from the daemon: %s\n", printable(parsed.error).c_str());
+          std::fprintf(stderr, "plexd: bad reply from the daemon: %s\n", printable(parsed.error()).c_str());
           return {};
         }
-        return parsed.val;
+        return *parsed;
       }
       char chunk[8192];
       asio::error_code result;

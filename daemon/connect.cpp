@@ -83,11 +83,13 @@ class duplex {
 }  // namespace
 
 int connect_client(const cli_args& args) {
-  platform::host_port at;
-  if (auto why = platform::split_host_port(args.target, at); !why.empty()) {
-    std::fprintf(stderr, "plexd connect: expected HOST:PORT, got '%s': %s\n", args.target.c_str(), why.c_str());
+  const auto split = platform::split_host_port(args.target);
+  if (!split) {
+    std::fprintf(stderr, "plexd connect: expected HOST:PORT, got '%s': %s\n", args.target.c_str(),
+                 split.error().c_str());
     return 2;
   }
+  const platform::host_port& at = *split;
   asio::io_context io;
   asio::error_code ec;
   tcp::resolver resolver(io);

@@ -104,9 +104,8 @@ class daemon_runner {
     cb.logs = ring_;
     cb.version = version;
     control_ = std::make_unique<core::control_server>(server_->main_io(), std::move(cb));
-    std::string error;
-    if (!control_->open(endpoint, error)) {
-      spdlog::error("cannot start: {}", error);
+    if (auto opened = control_->open(endpoint); !opened) {
+      spdlog::error("cannot start: {}", opened.error());
       return false;
     }
     spdlog::info("control endpoint: {}", control_->describe());
@@ -141,8 +140,8 @@ class daemon_runner {
       if (backplane_) g.backplane = backplane_->status();
       return core::metrics_text(server_->status(), g);
     });
-    if (auto error = metrics_->open(*cfg_.metrics.listen); !error.empty()) {
-      spdlog::error("cannot start: {}", error);
+    if (auto opened = metrics_->open(*cfg_.metrics.listen); !opened) {
+      spdlog::error("cannot start: {}", opened.error());
       return false;
     }
     spdlog::info("metrics: http://{}/metrics", metrics_->bound());

@@ -26,7 +26,7 @@ bool served(std::uint16_t port, const std::string& host = "127.0.0.1") {
 json::value refused_by(plexd_daemon& d, const std::string& name) {
   auto parsed = json::parse(d.cli({"status", "--json"}).out);
   REQUIRE(parsed.ok());
-  for (const auto& l : parsed.val["listeners"].as_array()) {
+  for (const auto& l : parsed.value()["listeners"].as_array()) {
     if (l["name"].as_string() == name) return l["refused_by"];
   }
   return {};

@@ -93,8 +93,8 @@ TEST_CASE("logs returns the last N records and JSON on request", "[control]") {
   auto first = all.out.substr(0, all.out.find('\n'));
   auto parsed = json::parse(first);
   REQUIRE(parsed.ok());
-  CHECK(parsed.val["level"].as_string() == "info");
-  CHECK(parsed.val["time"].as_string().back() == 'Z');
+  CHECK(parsed.value()["level"].as_string() == "info");
+  CHECK(parsed.value()["time"].as_string().back() == 'Z');
 }
 
 TEST_CASE("logs --follow sees a new connection as it happens", "[control]") {
@@ -133,8 +133,8 @@ TEST_CASE("garbage and oversized control requests get an error and never hurt th
     REQUIRE(line);
     auto parsed = json::parse(*line);
     REQUIRE(parsed.ok());
-    CHECK_FALSE(parsed.val["ok"].as_bool(true));
-    CHECK(parsed.val["error"].is_string());
+    CHECK_FALSE(parsed.value()["ok"].as_bool(true));
+    CHECK(parsed.value()["error"].is_string());
   }
   client big;
   REQUIRE(big.connect(port));
@@ -203,7 +203,7 @@ TEST_CASE("control: pipelined reload lines share one reload and each gets its an
   while (auto line = c.read_line(5s)) {
     const auto reply = json::parse(*line);
     REQUIRE(reply.ok());
-    CHECK(reply.val["ok"].as_bool());
+    CHECK(reply.value()["ok"].as_bool());
     if (++answers == 20) break;
   }
   CHECK(answers == 20);

@@ -9,8 +9,12 @@ using plexd::platform::port_rule;
 using plexd::platform::split_host_port;
 
 namespace {
+// "" and the parts in `out`, or why not (and `out` untouched).
 std::string split(std::string_view text, host_port& out, port_rule rule = port_rule::required) {
-  return split_host_port(text, out, rule);
+  auto r = split_host_port(text, rule, out.port);
+  if (!r) return r.error();
+  out = *r;
+  return {};
 }
 }  // namespace
 
@@ -71,6 +75,6 @@ TEST_CASE("endpoint: formatting brackets IPv6 and unmaps IPv4-mapped peers", "[e
   CHECK(source_key(asio::ip::make_address("2001:db8::1")) == "2001:db8::1");
   // Every split of a formatted endpoint gives the parts back.
   host_port hp;
-  CHECK(split_host_port(join_host_port("2001:db8::1", 443), hp).empty());
+  CHECK(split(join_host_port("2001:db8::1", 443), hp).empty());
   CHECK((hp.host == "2001:db8::1" && hp.port == 443));
 }

@@ -224,7 +224,7 @@ TEST_CASE("hostile: a connect flood over the rate", "[hostile]") {
   check_latency("connect flood over rate", f.quiet, loaded);
   auto s = plexd::core::json::parse(f.d.cli({"status", "--json"}).out);
   REQUIRE(s.ok());
-  for (const auto& l : s.val["listeners"].as_array()) {
+  for (const auto& l : s.value()["listeners"].as_array()) {
     if (l["name"].as_string() == "limited") CHECK(l["refused_by"]["rate"].as_number() > 0);
   }
 }

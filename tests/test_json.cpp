@@ -5,10 +5,10 @@
 TEST_CASE("json round trip", "[json]") {
   auto r = plexd::core::json::parse(R"({"a":[1,2.5,true,null,"x\n\u00e9"],"b":{"c":-3}})");
   REQUIRE(r.ok());
-  CHECK(r.val["a"].as_array().size() == 5);
-  CHECK(r.val["a"].as_array()[4].as_string() == "x\n\xC3\xA9");
-  CHECK(r.val["b"]["c"].as_number() == -3);
-  CHECK(r.val.dump() == R"({"a":[1,2.5,true,null,"x\né"],"b":{"c":-3}})");
+  CHECK(r.value()["a"].as_array().size() == 5);
+  CHECK(r.value()["a"].as_array()[4].as_string() == "x\n\xC3\xA9");
+  CHECK(r.value()["b"]["c"].as_number() == -3);
+  CHECK(r.value().dump() == R"({"a":[1,2.5,true,null,"x\né"],"b":{"c":-3}})");
 }
 
 TEST_CASE("json rejects malformed input without throwing", "[json]") {
@@ -41,10 +41,10 @@ TEST_CASE("json output never carries invalid UTF-8 - overlong forms and surrogat
 TEST_CASE("json surrogate pairs in escapes become one character", "[json]") {
   auto pair = plexd::core::json::parse(R"("\ud83d\ude00")");
   REQUIRE(pair.ok());
-  CHECK(pair.val.as_string() == "\xF0\x9F\x98\x80");
+  CHECK(pair.value().as_string() == "\xF0\x9F\x98\x80");
   auto lone = plexd::core::json::parse(R"("\ud800x")");
   REQUIRE(lone.ok());
-  CHECK(lone.val.as_string() == "\xEF\xBF\xBDx");  // U+FFFD
+  CHECK(lone.value().as_string() == "\xEF\xBF\xBDx");  // U+FFFD
   CHECK_FALSE(plexd::core::json::parse(R"("\u-001")").ok());
   CHECK_FALSE(plexd::core::json::parse("[01]").ok());
 }

@@ -107,7 +107,7 @@ TEST_CASE("max_connections refuses the excess at once and counts it", "[limits]"
   // At least the one above; retries racing the close may add more.
   auto s = plexd::core::json::parse(d.cli({"status", "--json"}).out);
   REQUIRE(s.ok());
-  const auto& echo = s.val["listeners"].as_array().at(0);
+  const auto& echo = s.value()["listeners"].as_array().at(0);
   CHECK(echo["refused"].as_number() >= 1);
   CHECK(echo["refused_by"]["max_connections"].as_number() == echo["refused"].as_number());
 }

@@ -109,7 +109,7 @@ core::json::value reply(const std::string& line, const core::control_callbacks& 
   action = r.action;
   auto parsed = core::json::parse(r.line);
   REQUIRE(parsed.ok());
-  return parsed.val;
+  return parsed.value();
 }
 }  // namespace
 

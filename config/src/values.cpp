@@ -75,10 +75,11 @@ bool parse_duration(std::string_view text, duration& out) {
 std::string parse_bind(std::string_view text, bind_address& out) {
   auto bad = [&](const std::string& why) { return "bad address '" + std::string(text) + "': " + why; };
   if (text.empty()) return bad("empty; expected HOST:PORT, [V6]:PORT or *:PORT");
-  platform::host_port split;
-  if (auto why = platform::split_host_port(text, split); !why.empty()) {
-    return bad(why == "missing host" ? "missing host (use '*' for every address)" : why);
-  }
+  // ":PORT" alone: say how to listen everywhere.
+  if (text.front() == ':' && text.rfind(':') == 0) return bad("missing host (use '*' for every address)");
+  const auto parsed = platform::split_host_port(text);
+  if (!parsed) return bad(parsed.error());
+  const platform::host_port& split = *parsed;
   const std::string_view host = split.host;
   if (text.front() == '[') {
     detail::ipv6_bytes v6{};
@@ -210,8 +211,10 @@ std::string parse_redis_url(std::string_view text, backplane_config& out) {
     if (!detail::parse_unsigned(db, parsed.db) || parsed.db > 1'000'000) return bad("the database must be a number");
     rest = rest.substr(0, slash);
   }
-  platform::host_port split{"", parsed.port};  // without ":PORT" the default port stands
-  if (auto why = platform::split_host_port(rest, split, platform::port_rule::optional); !why.empty()) return bad(why);
+  // Without ":PORT" the default port stands.
+  auto split_result = platform::split_host_port(rest, platform::port_rule::optional, parsed.port);
+  if (!split_result) return bad(split_result.error());
+  platform::host_port& split = *split_result;
   detail::ipv4_bytes v4{};
   detail::ipv6_bytes v6{};
   if (rest.front() == '[' ? !detail::parse_ipv6(split.host, v6)

@@ -50,8 +50,8 @@ control_reply handle_control_request(std::string_view line, const control_callba
     return control_reply{reply_error("malformed request: " + why), reply_action::close};
   };
   auto parsed = json::parse(line);
-  if (!parsed.ok()) return malformed(parsed.error);
-  const auto& req = parsed.val;
+  if (!parsed.ok()) return malformed(parsed.error());
+  const auto& req = *parsed;
   if (!req.is_object()) return malformed("expected a JSON object");
   const double v = req["v"].as_number(-1);
   if (v != control_protocol_version) {
@@ -227,11 +227,12 @@ control_server::~control_server() {
   close();
 }
 
-bool control_server::open(const std::string& endpoint, std::string& error) {
-  acceptor_ = platform::open_control_endpoint(io_, endpoint, error);
-  if (!acceptor_) return false;
+platform::result<void> control_server::open(const std::string& endpoint) {
+  auto opened = platform::open_control_endpoint(io_, endpoint);
+  if (!opened) return platform::fail(opened.error());
+  acceptor_ = std::move(*opened);
   acceptor_->start([this](std::shared_ptr<platform::control_stream> stream) { admit(std::move(stream)); });
-  return true;
+  return {};
 }
 
 void control_server::admit(std::shared_ptr<platform::control_stream> stream) {

@@ -14,13 +14,11 @@ class parser {
   explicit parser(std::string_view t) : t_(t) {}
 
   parse_result run() {
-    parse_result r;
-    r.val = parse_value(0);
+    value v = parse_value(0);
     skip_ws();
     if (error_.empty() && pos_ != t_.size()) fail("trailing characters");
-    r.error = error_;
-    if (!r.ok()) r.val = value();
-    return r;
+    if (!error_.empty()) return platform::fail(error_);
+    return v;
   }
 
  private:

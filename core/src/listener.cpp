@@ -67,17 +67,16 @@ std::string listener::state() const {
   return "created";
 }
 
-std::string listener::open() {
-  const std::string where = "listener '" + name_ + "' on " + cfg_.bind.to_string();
+platform::result<void> listener::open() {
   const auto inherited = platform::inherited_listener(name_);
-  auto error = inherited ? adopt_inherited(*inherited) : bind_own();
-  if (!error.empty()) return where + ": " + error;
+  auto opened = inherited ? adopt_inherited(*inherited) : bind_own();
+  if (!opened) return platform::fail("listener '" + name_ + "' on " + cfg_.bind.to_string() + ": " + opened.error());
   asio::error_code ec;
   acceptor_.non_blocking(true, ec);
   return {};
 }
 
-std::string listener::adopt_inherited(native_socket fd) {
+platform::result<void> listener::adopt_inherited(native_socket fd) {
   // systemd socket activation: the socket is already bound and listening.
   asio::error_code ec;
   acceptor_.assign(tcp::v4(), fd, ec);
@@ -88,7 +87,7 @@ std::string listener::adopt_inherited(native_socket fd) {
       acceptor_.assign(tcp::v6(), fd, ec);
     }
   }
-  if (ec) return "cannot use the inherited socket: " + ec.message();
+  if (ec) return platform::fail("cannot use the inherited socket: " + ec.message());
   const auto local = acceptor_.local_endpoint(ec);
   bound_ = endpoint_text(local);
   spdlog::info("listener {}: using socket from the service manager on {}", name_, bound_);
@@ -100,7 +99,7 @@ std::string listener::adopt_inherited(native_socket fd) {
   return {};
 }
 
-std::string listener::bind_own() {
+platform::result<void> listener::bind_own() {
   const auto& host = cfg_.bind.host;
   asio::error_code ec;
   tcp::endpoint ep;
@@ -113,7 +112,7 @@ std::string listener::bind_own() {
   } else {
     tcp::resolver resolver(ctx_.main_worker().io());
     auto results = resolver.resolve(host, std::to_string(cfg_.bind.port), ec);
-    if (ec || results.empty()) return "cannot resolve '" + host + "': " + ec.message();
+    if (ec || results.empty()) return platform::fail("cannot resolve '" + host + "': " + ec.message());
     ep = results.begin()->endpoint();
   }
   acceptor_.open(ep.protocol(), ec);
@@ -129,7 +128,7 @@ std::string listener::bind_own() {
   if (ec) {
     asio::error_code ignored;
     acceptor_.close(ignored);
-    return ec.message();
+    return platform::fail(ec.message());
   }
   const auto local = acceptor_.local_endpoint(ec);
   bound_ = dual_stack ? "*:" + std::to_string(local.port()) : endpoint_text(local);

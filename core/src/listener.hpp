@@ -22,6 +22,7 @@
 #include "plexd/core/handler.hpp"
 #include "plexd/core/metrics.hpp"
 #include "plexd/platform/accept_backoff.hpp"
+#include "plexd/platform/result.hpp"
 
 namespace plexd::core {
 
@@ -36,9 +37,9 @@ class listener : public std::enable_shared_from_this<listener> {
   listener(listener&&) = delete;
   listener& operator=(listener&&) = delete;
 
-  /// Binds (or takes the socket systemd handed over). Returns an error
-  /// naming the listener and address, or "".
-  std::string open();
+  /// Binds (or takes the socket systemd handed over); the error names the
+  /// listener and its address.
+  platform::result<void> open();
   void start();
   /// What a listener that stops accepting becomes: `draining` (removed by a
   /// reload, its sessions finishing) or `stopped` (the daemon is stopping).
@@ -81,9 +82,9 @@ class listener : public std::enable_shared_from_this<listener> {
 
  private:
   using native_socket = asio::ip::tcp::acceptor::native_handle_type;
-  /// open()'s two ways to a listening socket; each returns "" or why not.
-  std::string adopt_inherited(native_socket fd);
-  std::string bind_own();
+  /// open()'s two ways to a listening socket.
+  platform::result<void> adopt_inherited(native_socket fd);
+  platform::result<void> bind_own();
   void apply_limits(const config::listener_config& cfg);
   void warn_untrusted_proxy(const config::listener_config& cfg) const;
   void do_accept();

@@ -207,16 +207,19 @@ metrics_server::~metrics_server() {
   }
 }
 
-std::string metrics_server::open(const config::bind_address& listen) {
+platform::result<void> metrics_server::open(const config::bind_address& listen) {
   const std::string shown = listen.to_string();
   const std::string host = listen.host == "localhost" ? "127.0.0.1" : listen.host;
   asio::error_code ec;
   auto addr = host == "*" ? asio::ip::address(asio::ip::address_v6::any()) : asio::ip::make_address(host, ec);
-  if (ec) return "metrics: bad address '" + shown + "' (metrics listens on a numeric address, '*' or localhost)";
+  if (ec) {
+    return platform::fail("metrics: bad address '" + shown +
+                          "' (metrics listens on a numeric address, '*' or localhost)");
+  }
   const asio::ip::tcp::endpoint ep(addr, listen.port);
-  std::string error;
-  acceptor_ = platform::open_tcp_acceptor(io_, ep, "metrics on " + shown, error);
-  if (!acceptor_) return "metrics on " + shown + ": " + error;
+  auto opened = platform::open_tcp_acceptor(io_, ep, "metrics on " + shown);
+  if (!opened) return platform::fail("metrics on " + shown + ": " + opened.error());
+  acceptor_ = std::move(*opened);
   acceptor_->start([this](std::shared_ptr<platform::control_stream> stream) { admit(std::move(stream)); });
   return {};
 }

@@ -43,24 +43,22 @@ void server::set_room_bus(std::shared_ptr<room_bus> rooms) {
   ctx_->env.rooms = std::move(rooms);
 }
 
-std::string server::open_listener(const config::listener_config& lc, std::shared_ptr<listener>& out) {
+platform::result<std::shared_ptr<listener>> server::open_listener(const config::listener_config& lc) {
   auto l = std::make_shared<listener>(*ctx_, lc, make_handler(lc, ctx_->env));
-  auto error = l->open();
-  if (error.empty()) out = std::move(l);
-  return error;
+  if (auto opened = l->open(); !opened) return platform::fail(opened.error());
+  return l;
 }
 
 std::vector<std::string> server::open(const config::config& cfg) {
   std::vector<std::string> errors;
   grace_ = cfg.daemon.shutdown_grace;
   for (const auto& lc : cfg.listeners) {
-    std::shared_ptr<listener> l;
-    auto error = open_listener(lc, l);
-    if (!error.empty()) {
-      errors.push_back(error);
+    auto opened = open_listener(lc);
+    if (!opened) {
+      errors.push_back(opened.error());
       continue;
     }
-    listeners_[lc.name] = std::move(l);
+    listeners_[lc.name] = std::move(*opened);
   }
   if (!errors.empty()) {
     // Nothing half-started: release every port we did get.
@@ -122,10 +120,9 @@ std::string server::apply_step(const listener_step& step, std::chrono::milliseco
     case listener_change::move:
       break;
   }
-  std::shared_ptr<listener> fresh;
-  if (auto error = open_listener(*step.next, fresh); !error.empty()) {
-    return error + (it != listeners_.end() ? " (still serving on the old address)" : "");
-  }
+  auto opened = open_listener(*step.next);
+  if (!opened) return opened.error() + (it != listeners_.end() ? " (still serving on the old address)" : "");
+  auto fresh = std::move(*opened);
   if (it != listeners_.end()) {
     spdlog::info("reload: listener {} moves {} -> {}", step.name, it->second->config().bind.to_string(),
                  step.next->bind.to_string());

@@ -11,28 +11,24 @@ bool strip(const std::string& s, const std::string& prefix, std::string& rest) {
   return true;
 }
 
-std::string unsupported(const std::string& endpoint) {
-  return "control endpoint '" + endpoint + "' is not supported here (use " + detail::native_usage +
-         " or tcp:HOST:PORT)";
+failure unsupported(const std::string& endpoint) {
+  return fail("control endpoint '" + endpoint + "' is not supported here (use " + detail::native_usage +
+              " or tcp:HOST:PORT)");
 }
 }  // namespace
 
-std::unique_ptr<control_acceptor> open_control_endpoint(asio::io_context& io, const std::string& endpoint,
-                                                        std::string& error) {
+acceptor_result open_control_endpoint(asio::io_context& io, const std::string& endpoint) {
   std::string rest;
-  if (strip(endpoint, detail::native_scheme, rest)) return detail::open_native_control(io, rest, error);
-  if (strip(endpoint, "tcp:", rest)) return open_tcp_control(io, rest, error);
-  error = unsupported(endpoint);
-  return nullptr;
+  if (strip(endpoint, detail::native_scheme, rest)) return detail::open_native_control(io, rest);
+  if (strip(endpoint, "tcp:", rest)) return open_tcp_control(io, rest);
+  return unsupported(endpoint);
 }
 
-std::shared_ptr<control_stream> connect_control_endpoint(asio::io_context& io, const std::string& endpoint,
-                                                         std::string& error) {
+stream_result connect_control_endpoint(asio::io_context& io, const std::string& endpoint) {
   std::string rest;
-  if (strip(endpoint, detail::native_scheme, rest)) return detail::connect_native_control(io, rest, error);
-  if (strip(endpoint, "tcp:", rest)) return connect_tcp_control(io, rest, error);
-  error = unsupported(endpoint);
-  return nullptr;
+  if (strip(endpoint, detail::native_scheme, rest)) return detail::connect_native_control(io, rest);
+  if (strip(endpoint, "tcp:", rest)) return connect_tcp_control(io, rest);
+  return unsupported(endpoint);
 }
 
 }  // namespace plexd::platform

@@ -3,6 +3,7 @@
 // same acceptor, on any address, serves other stream endpoints (metrics).
 #include <asio/connect.hpp>
 #include <asio/ip/tcp.hpp>
+#include <optional>
 
 #include "accept_loop.hpp"
 #include "plexd/platform/control_transport.hpp"
@@ -17,10 +18,11 @@ using tcp = asio::ip::tcp;
 
 // The control endpoint is loopback only, so "localhost" is the one name it
 // takes: read as 127.0.0.1 without asking a resolver.
-bool parse_hostport(const std::string& text, host_port& out) {
-  if (!split_host_port(text, out).empty()) return false;
-  if (out.host == "localhost") out.host = "127.0.0.1";
-  return true;
+std::optional<host_port> parse_hostport(const std::string& text) {
+  auto split = split_host_port(text);
+  if (!split) return std::nullopt;
+  if (split->host == "localhost") split->host = "127.0.0.1";
+  return std::move(*split);
 }
 
 // A listening TCP endpoint whose accepted sockets become control_streams.
@@ -34,14 +36,14 @@ class tcp_acceptor final : public control_acceptor {
   tcp_acceptor(tcp_acceptor&&) = delete;
   tcp_acceptor& operator=(tcp_acceptor&&) = delete;
 
-  bool open(const tcp::endpoint& ep, std::string& error) {
+  result<void> open(const tcp::endpoint& ep) {
     asio::error_code ec;
     acceptor_.open(ep.protocol(), ec);
     if (!ec) prepare_listen_socket(acceptor_, ec);
     if (!ec) acceptor_.bind(ep, ec);
     if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-    if (ec) error = ec.message();
-    return !ec;
+    if (ec) return fail(ec.message());
+    return {};
   }
 
   void start(accept_handler on_accept) override {
@@ -65,51 +67,35 @@ class tcp_acceptor final : public control_acceptor {
 };
 }  // namespace
 
-std::unique_ptr<control_acceptor> open_tcp_control(asio::io_context& io, const std::string& hostport,
-                                                   std::string& error) {
-  host_port at;
-  if (!parse_hostport(hostport, at)) {
-    error = "bad tcp endpoint '" + hostport + "' (expected tcp:HOST:PORT)";
-    return nullptr;
-  }
+acceptor_result open_tcp_control(asio::io_context& io, const std::string& hostport) {
+  const auto at = parse_hostport(hostport);
+  if (!at) return fail("bad tcp endpoint '" + hostport + "' (expected tcp:HOST:PORT)");
   asio::error_code ec;
-  auto addr = asio::ip::make_address(at.host, ec);
-  if (ec || !addr.is_loopback()) {
-    error = "control endpoint tcp:" + hostport + " must be a loopback address";
-    return nullptr;
-  }
+  auto addr = asio::ip::make_address(at->host, ec);
+  if (ec || !addr.is_loopback()) return fail("control endpoint tcp:" + hostport + " must be a loopback address");
   auto acceptor = std::make_unique<tcp_acceptor>(io, "control endpoint tcp:" + hostport);
-  if (!acceptor->open(tcp::endpoint(addr, at.port), error)) {
-    error = "cannot open control endpoint tcp:" + hostport + ": " + error;
-    return nullptr;
+  if (auto opened = acceptor->open(tcp::endpoint(addr, at->port)); !opened) {
+    return fail("cannot open control endpoint tcp:" + hostport + ": " + opened.error());
   }
-  return acceptor;
+  return acceptor_result(std::move(acceptor));
 }
 
-std::unique_ptr<control_acceptor> open_tcp_acceptor(asio::io_context& io, const asio::ip::tcp::endpoint& ep,
-                                                    const std::string& what, std::string& error) {
+acceptor_result open_tcp_acceptor(asio::io_context& io, const asio::ip::tcp::endpoint& ep, const std::string& what) {
   auto acceptor = std::make_unique<tcp_acceptor>(io, what);
-  if (!acceptor->open(ep, error)) return nullptr;
-  return acceptor;
+  if (auto opened = acceptor->open(ep); !opened) return fail(opened.error());
+  return acceptor_result(std::move(acceptor));
 }
 
-std::shared_ptr<control_stream> connect_tcp_control(asio::io_context& io, const std::string& hostport,
-                                                    std::string& error) {
-  host_port at;
-  if (!parse_hostport(hostport, at)) {
-    error = "bad tcp endpoint '" + hostport + "'";
-    return nullptr;
-  }
+stream_result connect_tcp_control(asio::io_context& io, const std::string& hostport) {
+  const auto at = parse_hostport(hostport);
+  if (!at) return fail("bad tcp endpoint '" + hostport + "'");
   tcp::resolver resolver(io);
   asio::error_code ec;
-  auto results = resolver.resolve(at.host, std::to_string(at.port), ec);
+  auto results = resolver.resolve(at->host, std::to_string(at->port), ec);
   tcp::socket socket(io);
   if (!ec) asio::connect(socket, results, ec);
-  if (ec) {
-    error = "cannot connect to tcp:" + hostport + ": " + ec.message();
-    return nullptr;
-  }
-  return std::make_shared<detail::stream_adapter<tcp::socket>>(std::move(socket));
+  if (ec) return fail("cannot connect to tcp:" + hostport + ": " + ec.message());
+  return stream_result(std::make_shared<detail::stream_adapter<tcp::socket>>(std::move(socket)));
 }
 
 }  // namespace plexd::platform

@@ -17,17 +17,17 @@ bool parse_port(std::string_view text, std::uint16_t& out) {
 
 }  // namespace
 
-std::string split_host_port(std::string_view text, host_port& out, port_rule rule) {
-  if (text.empty()) return "empty; expected HOST:PORT or [V6]:PORT";
+result<host_port> split_host_port(std::string_view text, port_rule rule, std::uint16_t default_port) {
+  if (text.empty()) return fail("empty; expected HOST:PORT or [V6]:PORT");
   std::string_view host = text;
   std::string_view port;
   bool has_port = false;
   if (text.front() == '[') {
     const auto close = text.find(']');
-    if (close == std::string_view::npos) return "missing ']' after the IPv6 address";
+    if (close == std::string_view::npos) return fail("missing ']' after the IPv6 address");
     host = text.substr(1, close - 1);
     if (close + 1 < text.size() || rule == port_rule::required) {
-      if (close + 1 >= text.size() || text[close + 1] != ':') return "expected ':PORT' after ']'";
+      if (close + 1 >= text.size() || text[close + 1] != ':') return fail("expected ':PORT' after ']'");
       port = text.substr(close + 2);
       has_port = true;
     }
@@ -35,17 +35,15 @@ std::string split_host_port(std::string_view text, host_port& out, port_rule rul
     host = text.substr(0, colon);
     port = text.substr(colon + 1);
     has_port = true;
-    if (host.find(':') != std::string_view::npos) return "an IPv6 address needs brackets, e.g. [::1]:80";
+    if (host.find(':') != std::string_view::npos) return fail("an IPv6 address needs brackets, e.g. [::1]:80");
   } else if (rule == port_rule::required) {
-    return "missing ':PORT'";
+    return fail("missing ':PORT'");
   }
-  if (host.empty()) return "missing host";
-  std::uint16_t value = out.port;
-  if (has_port && port.empty()) return "missing port";
-  if (has_port && !parse_port(port, value)) return "port must be a number from 0 to 65535";
-  out.host = std::string(host);
-  out.port = value;
-  return {};
+  if (host.empty()) return fail("missing host");
+  std::uint16_t value = default_port;
+  if (has_port && port.empty()) return fail("missing port");
+  if (has_port && !parse_port(port, value)) return fail("port must be a number from 0 to 65535");
+  return host_port{std::string(host), value};
 }
 
 std::string join_host_port(std::string_view host, std::uint16_t port) {

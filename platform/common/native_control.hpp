@@ -14,9 +14,7 @@ extern const char* const native_scheme;
 extern const char* const native_usage;
 
 /// `rest` is the endpoint without its prefix.
-std::unique_ptr<control_acceptor> open_native_control(asio::io_context& io, const std::string& rest,
-                                                      std::string& error);
-std::shared_ptr<control_stream> connect_native_control(asio::io_context& io, const std::string& rest,
-                                                       std::string& error);
+acceptor_result open_native_control(asio::io_context& io, const std::string& rest);
+stream_result connect_native_control(asio::io_context& io, const std::string& rest);
 
 }  // namespace plexd::platform::detail

@@ -26,9 +26,8 @@ class unix_acceptor final : public control_acceptor {
   unix_acceptor(unix_acceptor&&) = delete;
   unix_acceptor& operator=(unix_acceptor&&) = delete;
 
-  bool open(const std::string& path, std::string& error) {
-    error = detail::prepare_socket_path(path);
-    if (!error.empty()) return false;
+  result<void> open(const std::string& path) {
+    if (auto refused = detail::prepare_socket_path(path); !refused.empty()) return fail(refused);
     asio::error_code ec;
     // Create the socket with 0660 (or stricter) from the start: no window
     // in which the file exists with wider permissions.
@@ -37,13 +36,10 @@ class unix_acceptor final : public control_acceptor {
     if (!ec) acceptor_.bind(local::endpoint(path), ec);
     ::umask(old_mask);
     if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-    if (ec) {
-      error = "cannot open control endpoint unix:" + path + ": " + ec.message();
-      return false;
-    }
+    if (ec) return fail("cannot open control endpoint unix:" + path + ": " + ec.message());
     path_ = path;
     id_ = detail::socket_file_id(path);
-    return true;
+    return {};
   }
 
   void start(accept_handler on_accept) override {
@@ -76,24 +72,19 @@ namespace detail {
 const char* const native_scheme = "unix:";
 const char* const native_usage = "unix:PATH";
 
-std::unique_ptr<control_acceptor> open_native_control(asio::io_context& io, const std::string& rest,
-                                                      std::string& error) {
+acceptor_result open_native_control(asio::io_context& io, const std::string& rest) {
   auto acceptor = std::make_unique<unix_acceptor>(io, rest);
-  if (!acceptor->open(rest, error)) return nullptr;
-  return acceptor;
+  if (auto opened = acceptor->open(rest); !opened) return fail(opened.error());
+  return acceptor_result(std::move(acceptor));
 }
 
-std::shared_ptr<control_stream> connect_native_control(asio::io_context& io, const std::string& rest,
-                                                       std::string& error) {
-  if (error = check_socket_owner(rest); !error.empty()) return nullptr;
+stream_result connect_native_control(asio::io_context& io, const std::string& rest) {
+  if (auto refused = check_socket_owner(rest); !refused.empty()) return fail(refused);
   local::socket socket(io);
   asio::error_code ec;
   socket.connect(local::endpoint(rest), ec);
-  if (ec) {
-    error = "cannot connect to unix:" + rest + ": " + ec.message();
-    return nullptr;
-  }
-  return std::make_shared<stream_adapter<local::socket>>(std::move(socket));
+  if (ec) return fail("cannot connect to unix:" + rest + ": " + ec.message());
+  return stream_result(std::make_shared<stream_adapter<local::socket>>(std::move(socket)));
 }
 
 }  // namespace detail

@@ -99,17 +99,15 @@ struct pipe_listener : std::enable_shared_from_this<pipe_listener> {
                               PIPE_UNLIMITED_INSTANCES, pipe_buffer, pipe_buffer, 0, &attributes);
   }
 
-  bool open(const std::string& pipe_name, std::string& error) {
+  result<void> open(const std::string& pipe_name) {
     if (!valid_pipe_name(pipe_name)) {
-      error = "bad pipe endpoint 'pipe:" + pipe_name + "' (expected pipe:NAME, NAME without \\ / :)";
-      return false;
+      return fail("bad pipe endpoint 'pipe:" + pipe_name + "' (expected pipe:NAME, NAME without \\ / :)");
     }
     name = pipe_name;
     path = pipe_path(pipe_name);
     if (!::ConvertStringSecurityDescriptorToSecurityDescriptorW(pipe_sddl().c_str(), SDDL_REVISION_1, &security,
                                                                 nullptr)) {
-      error = "cannot build the security descriptor for pipe:" + name + ": " + win::error_text(::GetLastError());
-      return false;
+      return fail("cannot build the security descriptor for pipe:" + name + ": " + win::error_text(::GetLastError()));
     }
     attributes.nLength = sizeof attributes;
     attributes.lpSecurityDescriptor = security;
@@ -118,18 +116,16 @@ struct pipe_listener : std::enable_shared_from_this<pipe_listener> {
     // Windows; Wine does not enforce it, so ask first whether anybody
     // serves the name (any answer but "not found" means someone does).
     if (::WaitNamedPipeW(path.c_str(), 1) || ::GetLastError() != ERROR_FILE_NOT_FOUND) {
-      error = "cannot open control endpoint pipe:" + name + ": " + in_use(path);
-      return false;
+      return fail("cannot open control endpoint pipe:" + name + ": " + in_use(path));
     }
     HANDLE h = create_instance(instance::first);
     if (h == INVALID_HANDLE_VALUE) {
       const DWORD err = ::GetLastError();
-      error = "cannot open control endpoint pipe:" + name + ": ";
-      error += err == ERROR_ACCESS_DENIED || err == ERROR_PIPE_BUSY ? in_use(path) : win::error_text(err);
-      return false;
+      return fail("cannot open control endpoint pipe:" + name + ": " +
+                  (err == ERROR_ACCESS_DENIED || err == ERROR_PIPE_BUSY ? in_use(path) : win::error_text(err)));
     }
     pending = std::make_unique<asio::windows::stream_handle>(io, h);
-    return true;
+    return {};
   }
 
   void accept_next() {
@@ -183,7 +179,7 @@ class pipe_acceptor final : public control_acceptor {
   explicit pipe_acceptor(asio::io_context& io) : listener_(std::make_shared<pipe_listener>(io)) {}
   ~pipe_acceptor() override { close(); }
 
-  bool open(const std::string& name, std::string& error) { return listener_->open(name, error); }
+  result<void> open(const std::string& name) { return listener_->open(name); }
 
   void start(accept_handler on_accept) override {
     listener_->on_accept = std::move(on_accept);
@@ -198,11 +194,8 @@ class pipe_acceptor final : public control_acceptor {
   std::shared_ptr<pipe_listener> listener_;
 };
 
-std::shared_ptr<control_stream> connect_pipe(asio::io_context& io, const std::string& name, std::string& error) {
-  if (!valid_pipe_name(name)) {
-    error = "bad pipe endpoint 'pipe:" + name + "'";
-    return nullptr;
-  }
+stream_result connect_pipe(asio::io_context& io, const std::string& name) {
+  if (!valid_pipe_name(name)) return fail("bad pipe endpoint 'pipe:" + name + "'");
   const std::wstring path = pipe_path(name);
   const ULONGLONG deadline = ::GetTickCount64() + 5000;
   for (;;) {
@@ -214,18 +207,16 @@ std::shared_ptr<control_stream> connect_pipe(asio::io_context& io, const std::st
       // Before anything is sent or shown: is the server what a daemon runs as?
       if (auto refused = win::check_pipe_server(h, name); !refused.empty()) {
         ::CloseHandle(h);
-        error = refused;
-        return nullptr;
+        return fail(refused);
       }
       asio::error_code ec;
       asio::windows::stream_handle stream(io);
       stream.assign(h, ec);
       if (ec) {
         ::CloseHandle(h);
-        error = "cannot use pipe:" + name + ": " + ec.message();
-        return nullptr;
+        return fail("cannot use pipe:" + name + ": " + ec.message());
       }
-      return std::make_shared<pipe_stream>(std::move(stream));
+      return stream_result(std::make_shared<pipe_stream>(std::move(stream)));
     }
     const DWORD err = ::GetLastError();
     const ULONGLONG now = ::GetTickCount64();
@@ -235,7 +226,7 @@ std::shared_ptr<control_stream> connect_pipe(asio::io_context& io, const std::st
         ::WaitNamedPipeW(path.c_str(), static_cast<DWORD>(deadline - now))) {
       continue;
     }
-    error = "cannot connect to pipe:" + name + ": ";
+    std::string error = "cannot connect to pipe:" + name + ": ";
     switch (err) {
       case ERROR_FILE_NOT_FOUND:
         error += "no daemon serves this pipe";
@@ -251,7 +242,7 @@ std::shared_ptr<control_stream> connect_pipe(asio::io_context& io, const std::st
       default:
         error += win::error_text(err);
     }
-    return nullptr;
+    return fail(error);
   }
 }
 
@@ -262,16 +253,14 @@ namespace detail {
 const char* const native_scheme = "pipe:";
 const char* const native_usage = "pipe:NAME";
 
-std::unique_ptr<control_acceptor> open_native_control(asio::io_context& io, const std::string& rest,
-                                                      std::string& error) {
+acceptor_result open_native_control(asio::io_context& io, const std::string& rest) {
   auto acceptor = std::make_unique<pipe_acceptor>(io);
-  if (!acceptor->open(rest, error)) return nullptr;
-  return acceptor;
+  if (auto opened = acceptor->open(rest); !opened) return fail(opened.error());
+  return acceptor_result(std::move(acceptor));
 }
 
-std::shared_ptr<control_stream> connect_native_control(asio::io_context& io, const std::string& rest,
-                                                       std::string& error) {
-  return connect_pipe(io, rest, error);
+stream_result connect_native_control(asio::io_context& io, const std::string& rest) {
+  return connect_pipe(io, rest);
 }
 
 }  // namespace detail

@@ -31,7 +31,7 @@ plexd::core::json::value status_json(plexd_daemon& d) {
   auto r = d.cli({"status", "--json"});
   auto parsed = plexd::core::json::parse(r.out);
   if (r.exit_code != 0 || !parsed.ok()) throw std::runtime_error("plexd status failed: " + r.err);
-  return parsed.val;
+  return parsed.value();
 }
 
 temp_dir::temp_dir() {
@@ -195,7 +195,7 @@ std::uint16_t plexd_daemon::query_port(const std::string& name) {
     if (!line) return 0;
     auto parsed = plexd::core::json::parse(*line);
     if (!parsed.ok()) return 0;
-    status = parsed.val["status"];
+    status = parsed.value()["status"];
   } else {
     status = status_json(*this);
   }

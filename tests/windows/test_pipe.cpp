@@ -34,8 +34,8 @@ TEST_CASE("pipe: status, logs and reload through the named pipe", "[windows][pip
   REQUIRE(status.exit_code == 0);
   auto s = plexd::core::json::parse(status.out);
   REQUIRE(s.ok());
-  CHECK(s.val["listeners"].as_array().at(0)["name"].as_string() == "echo");
-  CHECK(s.val["control"].as_string() == "pipe:" + pipe);
+  CHECK(s.value()["listeners"].as_array().at(0)["name"].as_string() == "echo");
+  CHECK(s.value()["control"].as_string() == "pipe:" + pipe);
 
   // -c FILE finds the pipe in the config, as an operator would use it.
   auto by_config = run_plexd({"status", "-c", d.config_path()});

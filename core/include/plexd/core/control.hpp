@@ -29,6 +29,7 @@
 #include "plexd/core/json.hpp"
 #include "plexd/core/logging.hpp"
 #include "plexd/platform/control_fwd.hpp"
+#include "plexd/platform/result.hpp"
 
 namespace plexd::core {
 
@@ -73,8 +74,8 @@ class control_server {
   control_server(const control_server&) = delete;
   control_server& operator=(const control_server&) = delete;
 
-  /// Opens the endpoint; false with `error` set on failure.
-  bool open(const std::string& endpoint, std::string& error);
+  /// Opens the endpoint and starts accepting.
+  platform::result<void> open(const std::string& endpoint);
   /// Stops accepting and ends every client (followers included).
   void close();
   std::string describe() const;

@@ -11,6 +11,8 @@
 #include <variant>
 #include <vector>
 
+#include "plexd/platform/result.hpp"
+
 namespace plexd::core::json {
 
 class value;
@@ -58,11 +60,7 @@ class value {
   std::variant<std::monostate, bool, double, std::string, std::shared_ptr<array>, std::shared_ptr<object>> v_;
 };
 
-struct parse_result {
-  value val;
-  std::string error;  // "" on success
-  bool ok() const { return error.empty(); }
-};
+using parse_result = platform::result<value>;
 
 /// Parses one JSON document (trailing whitespace allowed). Limits depth to 32.
 parse_result parse(std::string_view text);

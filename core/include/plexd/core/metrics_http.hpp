@@ -13,6 +13,7 @@
 #include "plexd/core/backplane.hpp"
 #include "plexd/core/server.hpp"
 #include "plexd/platform/control_fwd.hpp"
+#include "plexd/platform/result.hpp"
 
 namespace plexd::core {
 
@@ -43,8 +44,8 @@ class metrics_server {
   metrics_server(const metrics_server&) = delete;
   metrics_server& operator=(const metrics_server&) = delete;
 
-  /// Binds "HOST:PORT". Returns "" or an error.
-  std::string open(const config::bind_address& listen);
+  /// Binds the address and starts serving.
+  platform::result<void> open(const config::bind_address& listen);
   void close();
   std::string bound() const;
 

@@ -16,6 +16,7 @@
 #include "plexd/config/config.hpp"
 #include "plexd/core/metrics.hpp"
 #include "plexd/core/room_bus.hpp"
+#include "plexd/platform/result.hpp"
 
 namespace plexd::core {
 
@@ -76,7 +77,7 @@ class server {
   /// One listener's part of a reload; returns the failure, or "".
   std::string apply_step(const listener_step& step, std::chrono::milliseconds old_grace);
   void remove_listener(const std::shared_ptr<listener>& l, std::chrono::milliseconds grace);
-  std::string open_listener(const config::listener_config& lc, std::shared_ptr<listener>& out);
+  platform::result<std::shared_ptr<listener>> open_listener(const config::listener_config& lc);
   void refresh_idle_checks();
   void reap_drained();
   void remember_order(const config::config& cfg);

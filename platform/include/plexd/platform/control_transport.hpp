@@ -13,6 +13,8 @@
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
 
+#include "plexd/platform/result.hpp"
+
 namespace plexd::platform {
 
 /// One connected control client (server side) or server (client side).
@@ -42,27 +44,25 @@ class control_acceptor {
   virtual std::string describe() const = 0;
 };
 
-/// Opens `endpoint` for listening. On failure returns nullptr and sets `error`.
-std::unique_ptr<control_acceptor> open_control_endpoint(asio::io_context& io, const std::string& endpoint,
-                                                        std::string& error);
+using acceptor_result = result<std::unique_ptr<control_acceptor>>;
+using stream_result = result<std::shared_ptr<control_stream>>;
 
-/// Connects to `endpoint` (blocking connect, then async use). On failure
-/// returns nullptr and sets `error`.
-std::shared_ptr<control_stream> connect_control_endpoint(asio::io_context& io, const std::string& endpoint,
-                                                         std::string& error);
+/// Opens `endpoint` for listening; the error names the endpoint.
+acceptor_result open_control_endpoint(asio::io_context& io, const std::string& endpoint);
 
-/// Makes a control_stream over a connected TCP socket (shared by the
-/// POSIX and Windows transports).
-std::unique_ptr<control_acceptor> open_tcp_control(asio::io_context& io, const std::string& hostport,
-                                                   std::string& error);
-std::shared_ptr<control_stream> connect_tcp_control(asio::io_context& io, const std::string& hostport,
-                                                    std::string& error);
+/// Connects to `endpoint` (blocking connect, then async use); the error
+/// names the endpoint.
+stream_result connect_control_endpoint(asio::io_context& io, const std::string& endpoint);
+
+/// The tcp: transport, the same on every system; `hostport` is the
+/// endpoint without its "tcp:".
+acceptor_result open_tcp_control(asio::io_context& io, const std::string& hostport);
+stream_result connect_tcp_control(asio::io_context& io, const std::string& hostport);
 
 /// A TCP endpoint on any address for other stream services (metrics), with
 /// the accept loop every endpoint shares: back-off when descriptors run
 /// out, and no completion touching a closed acceptor. `what` names it in
-/// the log. On failure returns nullptr and sets `error` (the system's text).
-std::unique_ptr<control_acceptor> open_tcp_acceptor(asio::io_context& io, const asio::ip::tcp::endpoint& ep,
-                                                    const std::string& what, std::string& error);
+/// the log. The error is the system's text.
+acceptor_result open_tcp_acceptor(asio::io_context& io, const asio::ip::tcp::endpoint& ep, const std::string& what);
 
 }  // namespace plexd::platform

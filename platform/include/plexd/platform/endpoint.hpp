@@ -8,6 +8,8 @@
 #include <string>
 #include <string_view>
 
+#include "plexd/platform/result.hpp"
+
 namespace plexd::platform {
 
 struct host_port {
@@ -18,11 +20,12 @@ struct host_port {
 /// Whether text without ":PORT" is acceptable (the caller's default stands).
 enum class port_rule { required, optional };
 
-/// Splits HOST:PORT or [V6]:PORT into `out`. Returns "" on success, else why
-/// the text is not one, for the caller to put beside what it was parsing.
-/// The host is not validated beyond its brackets: callers know which hosts
-/// they accept (names, "*", numeric only).
-std::string split_host_port(std::string_view text, host_port& out, port_rule rule = port_rule::required);
+/// Splits HOST:PORT or [V6]:PORT; the error says why the text is not one,
+/// for the caller to put beside what it was parsing. Under port_rule::optional,
+/// text without ":PORT" takes `default_port`. The host is not validated beyond
+/// its brackets: callers know which hosts they accept (names, "*", numeric only).
+result<host_port> split_host_port(std::string_view text, port_rule rule = port_rule::required,
+                                  std::uint16_t default_port = 0);
 
 /// HOST:PORT, with brackets around an IPv6 host.
 std::string join_host_port(std::string_view host, std::uint16_t port);
