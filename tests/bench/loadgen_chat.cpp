@@ -30,10 +30,6 @@ std::string local_peer(int fd) {
   return std::string(ip) + ":" + std::to_string(ntohs(a.sin_port)) + ": ";
 }
 
-void sleep_ms(int ms) {
-  std::this_thread::sleep_for(std::chrono::milliseconds(ms));
-}
-
 long allowed_cpus() {
   cpu_set_t set;
   CPU_ZERO(&set);

@@ -33,10 +33,6 @@ long open_fds(long pid) {
   return n;
 }
 
-void sleep_ms(int ms) {
-  std::this_thread::sleep_for(std::chrono::milliseconds(ms));
-}
-
 // Sends 32 pattern bytes on each sampled connection and waits for all of them to come back.
 size_t check_echo(const std::vector<int>& fds, size_t sample) {
   sample = std::min(sample, fds.size());
