@@ -23,7 +23,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-service_result failure(DWORD err) {
+service_result service_failure(DWORD err) {
   switch (err) {
     case ERROR_ACCESS_DENIED:
       return {service_error::access_denied, {}};
@@ -49,7 +49,7 @@ service_result failure(DWORD err) {
 }
 
 service_result last_failure() {
-  return failure(::GetLastError());
+  return service_failure(::GetLastError());
 }
 
 // The one way to reach an installed service: the manager handle must stay
@@ -254,7 +254,7 @@ service_result install_service(const service_spec& spec, std::string& account) {
     // name lookup; where they cannot be used, LocalService is the next
     // least privileged built-in account.
     if (err != ERROR_INVALID_SERVICE_ACCOUNT && err != ERROR_INVALID_PARAMETER && err != ERROR_NONE_MAPPED) {
-      return failure(err);
+      return service_failure(err);
     }
     wide_account = L"NT AUTHORITY\\LocalService";
     service = create();
