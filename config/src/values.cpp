@@ -77,9 +77,9 @@ std::string parse_bind(std::string_view text, bind_address& out) {
   if (text.empty()) return bad("empty; expected HOST:PORT, [V6]:PORT or *:PORT");
   // ":PORT" alone: say how to listen everywhere.
   if (text.front() == ':' && text.rfind(':') == 0) return bad("missing host (use '*' for every address)");
-  const auto parsed = platform::split_host_port(text);
+  auto parsed = platform::split_host_port(text);
   if (!parsed) return bad(parsed.error());
-  const platform::host_port& split = *parsed;
+  platform::host_port& split = *parsed;
   const std::string_view host = split.host;
   if (text.front() == '[') {
     detail::ipv6_bytes v6{};
