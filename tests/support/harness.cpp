@@ -228,19 +228,6 @@ int plexd_daemon::stop(ms timeout) {
   return code.value_or(-1);
 }
 
-double median_echo_us(client& c, ms period) {
-  std::vector<double> samples;
-  const auto until = std::chrono::steady_clock::now() + period;
-  while (samples.size() < 50 || std::chrono::steady_clock::now() < until) {
-    const auto t0 = std::chrono::steady_clock::now();
-    c.send("p");
-    if (c.read_exact(1, 5s) != "p") return 1e9;
-    samples.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count());
-  }
-  std::sort(samples.begin(), samples.end());
-  return samples[samples.size() / 2];
-}
-
 // ---- client ---------------------------------------------------------------
 
 client::client() : socket_(io_) {}

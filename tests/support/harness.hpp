@@ -181,8 +181,4 @@ std::string listener_toml(const std::string& name, const std::string& handler, c
 /// `plexd status --json` of a running daemon, parsed (a test failure if it is not valid).
 plexd::core::json::value status_json(plexd_daemon& d);
 
-/// Median round-trip time of small echoes on `c` over `period` (at least
-/// 50 of them), in microseconds.
-double median_echo_us(client& c, ms period = 1s);
-
 }  // namespace plexd::test
