@@ -6,7 +6,7 @@
 
 #include "resp.hpp"
 
-using namespace plexd::core;
+namespace resp = plexd::core::resp;
 
 namespace {
 // Feeds `wire` one byte at a time; returns the replies parsed.
