@@ -9,7 +9,10 @@ function(plexd_enable_warnings target)
   endif()
   target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow
     -Wnon-virtual-dtor -Wold-style-cast -Wcast-align -Woverloaded-virtual
-    -Wimplicit-fallthrough)
+    -Wimplicit-fallthrough
+    # Narrowing and sign changes must be spelled out: sizes, ports, counters
+    # and file descriptors cross between signed and unsigned types here.
+    -Wconversion -Wsign-conversion)
   if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU")
     # GCC 12 reports -Wrestrict inside inlined std::string code at -O2
     # (GCC bug 105329): a false positive that would break release builds.

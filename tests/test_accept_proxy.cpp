@@ -334,7 +334,7 @@ TEST_CASE("with several event loops each header is read on its connection's own 
     // Header and payload in one write: the payload must not wait for more input.
     clients.back()->send(v1("192.0.2." + std::to_string(i + 1), 1000) + "n" + std::to_string(i));
   }
-  for (int i = 0; i < 9; ++i) CHECK(clients[i]->read_exact(2) == "n" + std::to_string(i));
+  for (std::size_t i = 0; i < clients.size(); ++i) CHECK(clients[i]->read_exact(2) == "n" + std::to_string(i));
   CHECK(counter(d, "echo", "accepted") == 9);
   CHECK(counter(d, "echo", "errors") == 0);
 }

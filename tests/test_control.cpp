@@ -60,7 +60,7 @@ TEST_CASE("status counters are exact after known traffic", "[control]") {
     CHECK(sink["active"].as_number() == 0);
     CHECK(st["config_generation"].as_number() == 1);
     CHECK(st["last_reload"]["ok"].as_bool());
-    CHECK(st["pid"].as_number() == d.process().pid());
+    CHECK(st["pid"].as_number() == static_cast<double>(d.process().pid()));
     CHECK(st["config_file"].as_string() == d.config_path());
     CHECK(st["uptime_s"].is_number());
     CHECK(st["version"].is_string());

@@ -14,9 +14,9 @@ TEST_CASE("a chat room spans event-loop threads with per-sender order kept", "[t
       "[[listener]]\nname = \"echo\"\nbind = \"127.0.0.1:0\"\nhandler = \"echo\"\n",
       "[daemon]\nthreads = 3\nlog_level = \"debug\"\nshutdown_grace = \"2s\"\n");
   REQUIRE(d.wait_ready());
-  constexpr int n = 6;
+  constexpr std::size_t n = 6;
   std::vector<std::unique_ptr<client>> clients;
-  for (int i = 0; i < n; ++i) {
+  for (std::size_t i = 0; i < n; ++i) {
     clients.push_back(std::make_unique<client>());
     REQUIRE(clients.back()->connect(d.port("chat")));
   }
@@ -25,19 +25,19 @@ TEST_CASE("a chat room spans event-loop threads with per-sender order kept", "[t
     auto s = d.cli({"status", "--json"});
     if (s.out.find("\"active\":6") != std::string::npos) break;
   }
-  constexpr int lines = 20;
-  for (int i = 0; i < n; ++i) {
-    for (int k = 0; k < lines; ++k) clients[i]->send("c" + std::to_string(i) + " " + std::to_string(k) + "\n");
+  constexpr std::size_t lines = 20;
+  for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t k = 0; k < lines; ++k) clients[i]->send("c" + std::to_string(i) + " " + std::to_string(k) + "\n");
   }
-  for (int r = 0; r < n; ++r) {
-    std::vector<int> next(n, 0);
-    for (int got = 0; got < (n - 1) * lines; ++got) {
+  for (std::size_t r = 0; r < n; ++r) {
+    std::vector<std::size_t> next(n, 0);
+    for (std::size_t got = 0; got < (n - 1) * lines; ++got) {
       auto line = clients[r]->read_line(5s);
       REQUIRE(line);
       const auto pos = line->find(": c");
       REQUIRE(pos != std::string::npos);
-      const int sender = std::stoi(line->substr(pos + 3));
-      const int seq = std::stoi(line->substr(line->rfind(' ') + 1));
+      const std::size_t sender = std::stoul(line->substr(pos + 3));
+      const std::size_t seq = std::stoul(line->substr(line->rfind(' ') + 1));
       CHECK(sender != r);
       CHECK(seq == next[sender]);
       next[sender] = seq + 1;

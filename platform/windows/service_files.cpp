@@ -175,7 +175,9 @@ std::string protect_directory(const std::string& dir, const std::string& account
   win::local_memory old_descriptor;
   const auto kept = kept_entries(wide_dir, own.get(), old_descriptor);
   DWORD size = sizeof(ACL);
-  for (PSID sid : {system.get(), admins.get(), own.get()}) size += sizeof(ACCESS_ALLOWED_ACE) + ::GetLengthSid(sid);
+  for (PSID sid : {system.get(), admins.get(), own.get()}) {
+    size += static_cast<DWORD>(sizeof(ACCESS_ALLOWED_ACE)) + ::GetLengthSid(sid);
+  }
   for (const auto* ace : kept) size += ace->AceSize;
   std::vector<BYTE> buffer(size);
   auto* acl = reinterpret_cast<PACL>(buffer.data());

@@ -47,7 +47,7 @@ outcome reference(std::string_view stream, std::size_t max_line) {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size < 2) return 0;
-  const unsigned raw = data[0] | (data[1] << 8);
+  const unsigned raw = data[0] | (static_cast<unsigned>(data[1]) << 8U);
   const std::size_t max_line = (raw & 0x8000) != 0 ? std::numeric_limits<std::size_t>::max() : (raw & 0x3ff);
   FuzzedDataProvider fdp(data + 2, size - 2);
 
