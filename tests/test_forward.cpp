@@ -25,9 +25,7 @@ TEST_CASE("forward carries MiB-sized binary data byte-exact both ways", "[forwar
   up.send(up_data);  // one write of 3 MiB: the largest single write there is
   up.shutdown_send();
   CHECK(up.read_line(20s) == "bytes=" + std::to_string(up_data.size()));
-  // Known gap: under Wine, plexd.exe does not see an upstream's close that follows its last bytes (the bytes are
-  // exact).
-  if (!running_under_wine()) CHECK(up.wait_closed());
+  CHECK(up.wait_closed());
   CHECK(sink.received(0) == up_data);
 
   client down;
@@ -77,10 +75,6 @@ TEST_CASE("forward half-close: the client's FIN is passed on and the reply still
   c.shutdown_send();
   CHECK(c.read_line() == "bytes=5");  // written by the upstream after it saw our FIN
   CHECK(upstream_server::wait_for([&] { return sink.saw_eof(0); }));
-  if (running_under_wine()) {
-    SUCCEED("known gap: under Wine, plexd.exe does not see an upstream's close that follows its last bytes");
-    return;
-  }
   CHECK(c.wait_closed());
   CHECK(upstream_of(d, sink.address())["active"].as_number() == 0);
   CHECK(listener_of(d)["errors"].as_number() == 0);
@@ -133,10 +127,6 @@ TEST_CASE("forward round robin spreads connections evenly and in turn", "[forwar
 }
 
 TEST_CASE("forward least_conn sends a new connection to the least busy upstream", "[forward]") {
-  if (running_under_wine()) {
-    SUCCEED("known gap: under Wine, plexd.exe does not see an upstream's close that follows its last bytes");
-    return;
-  }
   upstream_server a(upstream_server::mode::echo, "a\n"), b(upstream_server::mode::echo, "b\n");
   plexd_daemon d(forward_toml({a.address(), b.address()}, "balance = \"least_conn\""));
   REQUIRE(d.wait_ready());
