@@ -56,7 +56,6 @@ class session final : public connection {
 
   // connection
   void send(std::string_view data) override;
-  void write_through(std::string_view data) override;
   void close_after_flush() override;
   const std::string& peer() const override { return peer_; }
   asio::ip::tcp::endpoint peer_endpoint() const override;

@@ -52,20 +52,6 @@ void session::send(std::string_view data) {
   }
 }
 
-void session::write_through(std::string_view data) {
-  if (state_ != state::open || data.empty()) return;
-  if (in_batch_ || queued() > 0 || writing_) {
-    send(data);  // behind what is already gathered or queued: order holds
-    return;
-  }
-  std::size_t written = 0;
-  if (!write_some(data, written)) return;
-  data.remove_prefix(written);
-  if (data.empty()) return;
-  append_output(data);
-  if (check_output_limit()) wait_writable();
-}
-
 void session::reply(std::string_view data) {
   // The client's own input is being handled: small replies are gathered in
   // the thread's buffer (no allocation, one write per read); a large one

@@ -237,7 +237,7 @@ void upstream_link::on_readable(const asio::error_code& ec) {
     }
     if (rec) return upstream_failed();
     target_->bytes_down.fetch_add(n, std::memory_order_relaxed);
-    client_.write_through(std::string_view(buf, n));
+    client_.send(std::string_view(buf, n));
     if (phase_ != phase::open) return;
     if (n < room) break;  // a short read drained the socket
   }

@@ -45,10 +45,6 @@ class connection {
   /// Only bytes the socket refused count against max_output; a client whose
   /// real queue would exceed it is disconnected.
   virtual void send(std::string_view data) = 0;
-  /// Offers bytes to the socket at once; only what it refuses is queued
-  /// (and counts against max_output). For a stream relayed from elsewhere,
-  /// where gathering until the turn ends would only add a copy and a wake-up.
-  virtual void write_through(std::string_view data) = 0;
   /// Closes the connection once everything queued has been sent.
   virtual void close_after_flush() = 0;
   /// The client's "ADDRESS:PORT".
