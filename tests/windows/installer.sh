@@ -16,6 +16,10 @@ cleanup() {
   if [ -f "$install_dir/bin/plexd.exe" ]; then
     win "$installed_exe" service uninstall --name plexd >/dev/null 2>&1 || true
   fi
+  if [ $status -ne 0 ] && [ -f "$work/nsis.log" ]; then
+    echo "--- installer output:" >&2
+    tail -20 "$work/nsis.log" >&2
+  fi
   if [ $status -ne 0 ] && [ -f "$program_data/plexd/logs/plexd-service.log" ]; then
     echo "--- service log:" >&2
     tail -20 "$program_data/plexd/logs/plexd-service.log" >&2
@@ -27,6 +31,14 @@ cleanup() {
   exit $status
 }
 trap cleanup EXIT
+
+# NSIS runs detached helpers (the uninstaller re-runs itself from %TEMP%)
+# that can outlive the command: they get a log file, not the test's
+# stdout, so none of them keeps ctest waiting on its pipe.
+nsis() {
+  echo "+ $*" >>"$work/nsis.log"
+  win "$@" >>"$work/nsis.log" 2>&1 </dev/null
+}
 
 step "build the installer"
 cpack --config "$PLEXD_BUILD_DIR/CPackConfig.cmake" -G NSIS -B "$work/pkg" >"$work/cpack.log" 2>&1 ||
@@ -51,7 +63,7 @@ cp "$config" "$work/config.before"
 
 step "silent install"
 set +e
-win "$installer" /S
+nsis "$installer" /S
 rc=$?
 set -e
 [ $rc -eq 0 ] || fail "the installer exited $rc"
@@ -77,7 +89,7 @@ step "installing again over the running service (the upgrade path)"
 pid_of() { win "$installed_exe" service status --name plexd | tr -d '\r' | sed -n 's/.*RUNNING (pid \([0-9]*\)).*/\1/p'; }
 first_pid=$(pid_of)
 set +e
-win "$installer" /S
+nsis "$installer" /S
 rc=$?
 set -e
 [ $rc -eq 0 ] || fail "the second install exited $rc"
@@ -88,7 +100,7 @@ cmp -s "$config" "$work/config.before" || fail "the reinstall changed the existi
 
 step "silent uninstall"
 # The uninstaller copies itself to %TEMP% and returns at once: wait for it.
-win "C:\\Program Files\\plexd\\Uninstall.exe" /S
+nsis "C:\\Program Files\\plexd\\Uninstall.exe" /S
 gone() { ! reg_has_key "$service_key" && ! reg_has_key "$uninstall_key" && [ ! -e "$install_dir/bin/plexd.exe" ]; }
 wait_until 60 gone || fail "the uninstaller left the service, its registry keys or plexd.exe behind"
 expect_in "$(tr -d '\r' <"$program_data/plexd/logs/plexd-service.log")" "service plexd stopped" "the service was stopped"
@@ -97,11 +109,11 @@ cmp -s "$config" "$work/config.before" || fail "the uninstaller removed or chang
 step "an invalid config: the silent install exits 2 and registers no service"
 printf 'bogus_key = 1\n' >"$config"
 set +e
-win "$installer" /S
+nsis "$installer" /S
 rc=$?
 set -e
 [ $rc -eq 2 ] || fail "the installer exited $rc with an invalid config"
 ! reg_has_key "$service_key" || fail "a service was registered with an invalid config"
-win "C:\\Program Files\\plexd\\Uninstall.exe" /S
+nsis "C:\\Program Files\\plexd\\Uninstall.exe" /S
 wait_until 60 gone || fail "the uninstaller left files or keys behind"
 echo "PASS"
