@@ -167,6 +167,9 @@ int run_echo(options& opt) {
   const double rate = opt.real("connect-rate", 20000);
   const size_t window = size_t(opt.num("connect-window", 256));
   const std::string sync = opt.str("sync", "");
+  // The server's CPU time per message: when the server's core is saturated this is
+  // the figure that compares servers, whatever else slows the load side.
+  const long server_pid = opt.num("server-pid", 0);
   opt.finish();
 
   uint64_t connect_failures = 0;
@@ -182,11 +185,13 @@ int run_echo(options& opt) {
 
   sync_point(sync, "ready", "go");
   const uint64_t start = now_ns();
+  const long long cpu_start = server_pid > 0 ? proc_cpu_ns(server_pid) : -1;
   const uint64_t deadline = start + uint64_t(seconds * 1e9);
   std::vector<std::thread> pool;
   for (auto& w : workers) pool.emplace_back([&w, deadline] { w->run(deadline); });
   for (auto& t : pool) t.join();
   const double elapsed = double(now_ns() - start) / 1e9;
+  const long long cpu_end = cpu_start >= 0 ? proc_cpu_ns(server_pid) : -1;
   sync_point(sync, "done", "close");
 
   echo_stats total;
@@ -215,6 +220,12 @@ int run_echo(options& opt) {
   add_latency(j, total.latency);
   j.add("stalls", total.stalls).add("errors", total.errors);
   j.add("verify_errors", total.verify_errors);
+  if (cpu_end >= 0 && total.messages > 0) {
+    const double per_msg_us = double(cpu_end - cpu_start) / 1e3 / double(total.messages);
+    std::printf("  server CPU: %.2f us/message (%.0f%% of one core)\n", per_msg_us,
+                double(cpu_end - cpu_start) / 1e7 / elapsed);
+    j.add("cpu_per_msg_us", per_msg_us);
+  }
   std::printf("RESULT %s\n", j.str().c_str());
   std::fflush(stdout);
   return (total.errors || total.verify_errors) ? 1 : 0;

@@ -82,6 +82,7 @@ void usage() {
       "  echo  --port P --conns N --depth D --size S --seconds T [--threads N]\n"
       "        N connections each keeping D messages of S bytes in flight; msg/s, MB/s,\n"
       "        latency, stalls (messages taking >= --stall-ms, default 35)\n"
+      "        --server-pid PID: the server's CPU time per message, from /proc/PID/stat\n"
       "  greet --port P --conns C --seconds T [--expect TEXT] [--threads N]\n"
       "        connect, read until the server closes, repeat, C at a time; connections/s\n"
       "        --send TEXT instead: connect, send TEXT, read it echoed, close (we close first)\n"
