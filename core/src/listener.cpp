@@ -152,7 +152,8 @@ void listener::stop_accepting(lifecycle next) {
 
 void listener::do_accept() {
   worker& target = ctx_.pick_worker();
-  acceptor_.async_accept(target.io().get_executor(),
+  // The peer's address comes with the accept: no getpeername per connection.
+  acceptor_.async_accept(target.io().get_executor(), accepted_peer_,
                          [self = shared_from_this(), &target](const asio::error_code& ec, socket_type socket) {
                            self->on_accept(ec, std::move(socket), target);
                          });
@@ -174,23 +175,23 @@ void listener::on_accept(const asio::error_code& ec, socket_type socket, worker&
     return;
   }
   backoff_.succeeded();
-  admit(std::move(socket), target);
+  admit(std::move(socket), accepted_peer_, target);
   // Take what else is waiting in the backlog without another trip
   // through the reactor (accept rate for short connections).
   for (int i = 0; i < 32 && state_ == lifecycle::listening; ++i) {
     worker& next = ctx_.pick_worker();
     asio::error_code aec;
-    socket_type more = acceptor_.accept(next.io().get_executor(), aec);
+    tcp::endpoint remote;
+    socket_type more(next.io());
+    acceptor_.accept(more, remote, aec);
     if (aec) break;  // would_block, or an error the async path will see again
-    admit(std::move(more), next);
+    admit(std::move(more), remote, next);
   }
   do_accept();
 }
 
-void listener::admit(socket_type socket, worker& target) {
+void listener::admit(socket_type socket, const tcp::endpoint& remote, worker& target) {
   asio::error_code ec;
-  const auto remote = socket.remote_endpoint(ec);
-  if (ec) return;  // already gone
   peer_identity peer{endpoint_text(remote), platform::source_key(remote.address())};
   const bool accept_proxy = cfg_.accept_proxy;
   std::optional<refusal> refused;

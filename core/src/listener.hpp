@@ -89,7 +89,7 @@ class listener : public std::enable_shared_from_this<listener> {
   void warn_untrusted_proxy(const config::listener_config& cfg) const;
   void do_accept();
   void on_accept(const asio::error_code& ec, socket_type socket, worker& target);
-  void admit(socket_type socket, worker& target);
+  void admit(socket_type socket, const asio::ip::tcp::endpoint& remote, worker& target);
   void log_refusal(refusal why, const std::string& peer);
 
   loop_context& ctx_;
@@ -97,6 +97,7 @@ class listener : public std::enable_shared_from_this<listener> {
   std::string name_;
   std::shared_ptr<handler> handler_;
   asio::ip::tcp::acceptor acceptor_;
+  asio::ip::tcp::endpoint accepted_peer_;  // filled by the one accept in flight
   platform::accept_backoff backoff_;
   std::string bound_;
   std::atomic<std::size_t> max_connections_{0};

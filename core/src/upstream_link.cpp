@@ -84,6 +84,12 @@ void upstream_link::attempt(std::uint32_t number) {
     on_connected(number, ec);
   };
   if (const auto& ep = target_->literal()) {
+    // Non-blocking before the connect: Asio then skips its own ioctl, and
+    // the writes later need the flag anyway (see connected()).
+    asio::error_code ec;
+    socket_.open(ep->protocol(), ec);
+    if (!ec) socket_.non_blocking(true, ec);
+    if (ec) return on_connected(number, ec);
     socket_.async_connect(*ep, std::move(done));
     return;
   }
@@ -128,7 +134,7 @@ void upstream_link::connected() {
   // Writes are offered straight to the socket: without this, a write to an
   // upstream whose buffer is full would wait inside the kernel and stall
   // the whole loop (Asio's own non-blocking flag covers only its async ops).
-  socket_.non_blocking(true, ignored);
+  if (!socket_.non_blocking()) socket_.non_blocking(true, ignored);
   spdlog::debug("listener {}: {} joined to upstream {}", client_.listener_name(), client_.peer(), target_->text());
   const auto mode = pool_->options().proxy_protocol;
   if (mode != config::proxy_header::none) {
@@ -231,7 +237,9 @@ void upstream_link::on_readable(const asio::error_code& ec) {
     if (would_block(rec)) break;
     if (rec == asio::error::eof) {
       upstream_eof_ = true;
-      client_.shutdown_send();  // pass the FIN on; the other direction keeps flowing
+      // Pass the FIN on; the other direction keeps flowing. When both sides
+      // are done, the close right after sends it anyway.
+      if (!fin_sent_) client_.shutdown_send();
       if (!client_eof_) client_.close_within(pool_->options().fin_timeout);
       return finish_if_done();
     }
@@ -261,8 +269,12 @@ void upstream_link::client_eof() {
 void upstream_link::send_fin_if_due() {
   if (!client_eof_ || fin_sent_ || out_ || phase_ != phase::open) return;
   fin_sent_ = true;
-  asio::error_code ignored;
-  socket_.shutdown(tcp::socket::shutdown_send, ignored);
+  // After the upstream's own FIN everything it sent has been read, so the
+  // close that follows is a clean FIN: no separate shutdown needed.
+  if (!upstream_eof_) {
+    asio::error_code ignored;
+    socket_.shutdown(tcp::socket::shutdown_send, ignored);
+  }
   finish_if_done();
 }
 
