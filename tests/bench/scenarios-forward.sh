@@ -108,9 +108,9 @@ stop_forward() {
 
 fwd_message=$(printf 'x%.0s' {1..64}) # 64 bytes for the connect + round trip + close row
 
-# The proxy's CPU per message, beside the rate: on a shared machine the rate moves with whatever
-# else runs, the CPU each message costs the proxy much less. Not for socat (a process per
-# connection) or direct (no proxy).
+# The proxy's CPU per message, beside the rate: a second view of the same rounds that does not
+# depend on how fast the load side ran (both still vary between rounds on a shared machine;
+# compare medians). Not for socat (a process per connection) or direct (no proxy).
 proxy_cpu() {
     [[ $1 == socat || $1 == direct ]] || echo --server-pid "${fwd_pid[$1]}"
 }
