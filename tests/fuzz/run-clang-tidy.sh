@@ -32,7 +32,7 @@ tidy=$(command -v clang-tidy-14 || command -v clang-tidy || true)
 
 if [ "$own_build" = 1 ]; then
   cmake -S "$root" -B "$build" -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Debug \
-    -DCMAKE_EXPORT_COMPILE_COMMANDS=ON -DPLEXD_BUILD_TESTS=OFF >/dev/null
+    -DCMAKE_EXPORT_COMPILE_COMMANDS=ON -DPLEXD_BUILD_TESTS=OFF -DPLEXD_PCH=OFF >/dev/null
 elif [ ! -f "$build/compile_commands.json" ]; then
   echo "run-clang-tidy.sh: no compile_commands.json in $build" >&2
   exit 2
