@@ -146,6 +146,9 @@ int run_greet(options& opt) {
   const std::string expect = opt.str("expect", "Hello");
   const std::string to_send = opt.str("send", "");
   const size_t threads = size_t(std::max(1L, opt.num("threads", 1)));
+  // The server's CPU time per connection: the figure that compares proxies
+  // when the server's core is saturated, whatever else slows the load side.
+  const long server_pid = opt.num("server-pid", 0);
   opt.finish();
 
   std::vector<std::unique_ptr<greet_worker>> workers;
@@ -153,10 +156,12 @@ int run_greet(options& opt) {
     workers.push_back(
         std::make_unique<greet_worker>(addr, conns / threads + (t < conns % threads ? 1 : 0), expect, to_send));
   const uint64_t start = now_ns();
+  const long long cpu_start = server_pid > 0 ? proc_cpu_ns(server_pid) : -1;
   const uint64_t deadline = start + uint64_t(seconds * 1e9);
   std::vector<std::thread> pool;
   for (auto& w : workers) pool.emplace_back([&w, deadline] { w->run(deadline); });
   for (auto& t : pool) t.join();
+  const long long cpu_end = cpu_start >= 0 ? proc_cpu_ns(server_pid) : -1;
   const double elapsed = double(deadline - start) / 1e9;
 
   greet_stats total;
@@ -177,6 +182,12 @@ int run_greet(options& opt) {
   j.add("connections", total.conns).add("conns_per_s", rate);
   add_latency(j, total.latency);
   j.add("errors", total.errors).add("verify_errors", total.verify_errors);
+  if (cpu_end >= 0 && total.conns > 0) {
+    const double per_conn_us = double(cpu_end - cpu_start) / 1e3 / double(total.conns);
+    std::printf("  server CPU: %.1f us/connection (%.0f%% of one core)\n", per_conn_us,
+                double(cpu_end - cpu_start) / 1e7 / elapsed);
+    j.add("cpu_per_conn_us", per_conn_us);
+  }
   std::printf("RESULT %s\n", j.str().c_str());
   std::fflush(stdout);
   return (total.errors || total.verify_errors || total.conns == 0) ? 1 : 0;

@@ -86,6 +86,7 @@ void usage() {
       "  greet --port P --conns C --seconds T [--expect TEXT] [--threads N]\n"
       "        connect, read until the server closes, repeat, C at a time; connections/s\n"
       "        --send TEXT instead: connect, send TEXT, read it echoed, close (we close first)\n"
+      "        --server-pid PID: the server's CPU time per connection, from /proc/PID/stat\n"
       "  chat  --port P --clients N --senders K --rate R --seconds T [--drain S] [--threads N]\n"
       "        N clients in one room, K of them sending R lines/s each; deliveries/s, lost\n"
       "        lines, delivery latency, send to last arrival per line. --ports P1,P2,..\n"

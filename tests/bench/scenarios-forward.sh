@@ -123,7 +123,8 @@ case_fwd16k() {
         $(proxy_cpu "$1")
 }
 case_fwdconn() {
-    run_case fwdconn "$1" "$2" greet --port "${fwd_port[$1]}" --conns 32 --seconds "$seconds" --send "$fwd_message"
+    run_case fwdconn "$1" "$2" greet --port "${fwd_port[$1]}" --conns 32 --seconds "$seconds" --send "$fwd_message" \
+        $(proxy_cpu "$1")
 }
 case_fwdidle() {
     run_case fwdidle "$1" "$2" idle --port "${fwd_port[$1]}" --conns "$(forward_pairs)" --pid "${fwd_pid[$1]}" \
