@@ -140,13 +140,20 @@ void session::resume_reading() {
   // After the client's FIN (a proxied stream) there is nothing left to read.
   if (state_ != state::open || peer_eof_) return;
   last_active_ = this_worker().now_tick();  // waiting for the room is not idleness
-  if (has_held()) {
-    // Usually called from inside another session's handler: handle the
-    // kept input later, on the loop, not re-entrantly.
-    asio::post(this_worker().io(), [self = session_ref(this)] { self->handle_held(); });
-  } else {
-    wait_readable();
-  }
+  // Usually called from inside another session's handler: go on later, on
+  // the loop, not re-entrantly. The kernel has most likely kept input for
+  // this client meanwhile (it wrote while its upstream connected, or while
+  // the room drained), so read at once: a wait would report it one loop
+  // turn and one system call later.
+  reading_ = true;  // nothing else arms a wait until then
+  asio::post(this_worker().io(), [self = session_ref(this)] {
+    if (self->has_held()) {
+      self->reading_ = false;
+      self->handle_held();
+    } else {
+      self->on_readable(asio::error_code());
+    }
+  });
 }
 
 void session::end_pause() {
