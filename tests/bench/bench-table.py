@@ -107,6 +107,27 @@ def ratio(scenario, key, how, scale, better, refs):
     return f"{p / best:.2f}"
 
 
+def rounds_ahead(scenario, key, better, refs):
+    """Round by round, how often plexd did better than each reference peer run in the same round:
+    on a shared machine the figures drift between rounds, and a ratio of medians alone cannot tell
+    a margin from that drift. "5/10" against one peer, "5/10 4/10" against two."""
+    if better is None:
+        return "-"
+    def by_round(server):
+        return {r["round"]: r["result"][key] for r in rows
+                if r["scenario"] == scenario and r["server"] == server and key in r["result"]}
+    mine = by_round("plexd" if "plexd" in seen else seen[0])
+    out = []
+    for ref in refs:
+        theirs = by_round(ref)
+        common = [k for k in mine if k in theirs]
+        if not common:
+            continue
+        ahead = sum(1 for k in common if (mine[k] > theirs[k]) == (better == "hi") and mine[k] != theirs[k])
+        out.append(f"{ahead}/{len(common)}")
+    return " ".join(out) if out else "-"
+
+
 notes = []
 for title, scenarios, order, refs in groups:
     present = [s for s in scenarios if any(r["scenario"] == s for r in rows)]
@@ -116,12 +137,13 @@ for title, scenarios, order, refs in groups:
     seen = [s for s in order if s in servers]
     first_col = seen[0]
     ref_label = f"{first_col}/{'best of ' if len(refs) > 1 else ''}{'+'.join(refs)}"
-    out = [("scenario", "figure", *seen, ref_label)]
+    out = [("scenario", "figure", *seen, ref_label, "rounds ahead of " + " ".join(refs))]
     for scenario in present:
         for i, (label, key, how, scale, better) in enumerate(metrics[scenario]):
             cells = [cell(scenario, s, key, how, scale, i == 0) for s in seen]
             out.append((titles[scenario] if i == 0 else "", label, *cells,
-                        ratio(scenario, key, how, scale, better, refs)))
+                        ratio(scenario, key, how, scale, better, refs),
+                        rounds_ahead(scenario, key, better, refs) if how == "median" else "-"))
         for r in rows:
             if r["scenario"] == scenario and "skipped" in r:
                 notes.append(f"{scenario} {r['server']}: skipped, {r['skipped']}")
