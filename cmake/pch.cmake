@@ -1,5 +1,5 @@
 # Precompiled headers. Asio, spdlog, Catch2, toml++ and the standard library
-# are parsed again by every translation unit: a quarter of a non-unity
+# are parsed again by every translation unit: a fifth of a non-unity
 # build's time (the dev preset: 301 s -> 240 s on two cores). A unity build
 # parses them once per batch already, and one precompiled header per target
 # would cost more than it saves there, so it is off by default in those.
