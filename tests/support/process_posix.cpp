@@ -52,6 +52,10 @@ child_process::child_process(const std::string& exe, const std::vector<std::stri
   posix_spawn_file_actions_addopen(&fa, 0, stdin_file.empty() ? "/dev/null" : stdin_file.c_str(), O_RDONLY, 0);
   posix_spawn_file_actions_addopen(&fa, 1, stdout_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   posix_spawn_file_actions_addopen(&fa, 2, stderr_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  // Only stdio, as a service manager would start it: a socket the test
+  // holds (a client, a listener it fills up) must close when the test
+  // closes it, not stay open in the daemon.
+  posix_spawn_file_actions_addclosefrom_np(&fa, 3);
   pid_t pid = 0;
   const int rc = posix_spawn(&pid, exe.c_str(), &fa, nullptr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&fa);
