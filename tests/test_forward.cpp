@@ -2,7 +2,9 @@
 // and real upstream servers on 127.0.0.1. Streams, half-close, balancing.
 #include <catch2/catch.hpp>
 
+#include <array>
 #include <map>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -192,6 +194,75 @@ TEST_CASE("forward connect_timeout moves on to the next upstream", "[forward]") 
   CHECK(reached(d, c) == "a");
   CHECK(upstream_of(d, stuck)["connect_failures"].as_number() == 1);
   CHECK(upstream_of(d, a.address())["connects"].as_number() == 1);
+}
+
+namespace {
+// A line from a socket the test accepted itself, or what came before EOF,
+// an error or the deadline.
+std::string read_line(asio::ip::tcp::socket& s, std::chrono::milliseconds within) {
+  const auto until = std::chrono::steady_clock::now() + within;
+  s.non_blocking(true);
+  std::string got;
+  std::array<char, 128> buf{};
+  while (got.find('\n') == std::string::npos && std::chrono::steady_clock::now() < until) {
+    asio::error_code ec;
+    const std::size_t n = s.read_some(asio::buffer(buf), ec);
+    if (ec == asio::error::would_block || ec == asio::error::try_again) {
+      std::this_thread::sleep_for(10ms);
+      continue;
+    }
+    if (ec) break;
+    got.append(buf.data(), n);
+  }
+  s.non_blocking(false);
+  return got;
+}
+}  // namespace
+
+TEST_CASE("forward joins an upstream whose handshake completes late", "[forward]") {
+  // The same full backlog: the proxy's SYN is dropped and resent after
+  // about a second, so its connect is still pending when connect() returns.
+  asio::io_context io;
+  asio::ip::tcp::acceptor full(io);
+  full.open(asio::ip::tcp::v4());
+  full.bind(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  full.listen(0);
+  const auto late = "127.0.0.1:" + std::to_string(full.local_endpoint().port());
+  plexd_daemon d(forward_toml({late}, "connect_timeout = \"10s\""));
+  REQUIRE(d.wait_ready());
+  // Made after the daemon started, so that closing them really ends them.
+  std::vector<std::unique_ptr<asio::ip::tcp::socket>> fillers;
+  for (int i = 0; i < 8; ++i) {
+    fillers.push_back(std::make_unique<asio::ip::tcp::socket>(io));
+    fillers.back()->async_connect(full.local_endpoint(), [](const asio::error_code&) {});
+  }
+  client c;
+  REQUIRE(c.connect(d.port("fwd")));
+  c.send("sent while the upstream was still connecting\n");
+  std::this_thread::sleep_for(300ms);
+  // Make room: the fillers stop knocking. Whatever was queued is taken in
+  // turn; the proxy's connection is the one that carries the client's line
+  // (a filler's reads end at once: it has closed).
+  fillers.clear();
+  full.non_blocking(true);
+  const std::string line = "sent while the upstream was still connecting\n";
+  std::optional<asio::ip::tcp::socket> up;
+  const auto give_up = std::chrono::steady_clock::now() + 20s;
+  while (!up && std::chrono::steady_clock::now() < give_up) {
+    asio::error_code ec;
+    asio::ip::tcp::socket s = full.accept(ec);
+    if (ec) {
+      std::this_thread::sleep_for(10ms);
+      continue;
+    }
+    if (read_line(s, 2s) == line) up.emplace(std::move(s));
+  }
+  REQUIRE(up);
+  asio::error_code ec;
+  asio::write(*up, asio::buffer(std::string("late but here\n")), ec);
+  CHECK(c.read_exact(14) == "late but here\n");
+  CHECK(upstream_of(d, late)["connects"].as_number() == 1);
+  CHECK(upstream_of(d, late)["connect_failures"].as_number() == 0);
 }
 
 TEST_CASE("forward with every upstream down closes the client and counts an error", "[forward]") {

@@ -16,6 +16,7 @@ class fake_connection final : public core::connection {
  public:
   explicit fake_connection(std::string peer) : peer_(std::move(peer)) {}
   void send(std::string_view data) override { sent.append(data); }
+  void send_now(std::string_view data) override { sent.append(data); }
   void close_after_flush() override { closed = true; }
   const std::string& peer() const override { return peer_; }
   asio::ip::tcp::endpoint peer_endpoint() const override { return {}; }

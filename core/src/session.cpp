@@ -106,14 +106,17 @@ void session::start(first_read mode) {
   spdlog::debug("listener {}: {} connected", listener_->name(), peer_);
   // A welcome or banner is a reply like any other: written at once.
   in_batch_ = true;
+  starting_ = true;
   h.on_open(*this);
+  starting_ = false;
   in_batch_ = false;
   if (!ended()) {
     flush_batch();
     try_flush();
   }
   if (state_ != state::open && state_ != state::lingering) return;
-  if (mode == first_read::now) {
+  if (mode == first_read::now || read_at_start_) {
+    read_at_start_ = false;
     on_readable({});
   } else {
     wait_readable();
@@ -140,6 +143,13 @@ void session::resume_reading() {
   // After the client's FIN (a proxied stream) there is nothing left to read.
   if (state_ != state::open || peer_eof_) return;
   last_active_ = this_worker().now_tick();  // waiting for the room is not idleness
+  if (starting_) {
+    // Paused and resumed while opening (a proxied client whose upstream
+    // connected at once): start() reads as soon as on_open returns, in
+    // this loop turn, before the loop reports the input it already has.
+    read_at_start_ = true;
+    return;
+  }
   // Usually called from inside another session's handler: go on later, on
   // the loop, not re-entrantly. The kernel has most likely kept input for
   // this client meanwhile (it wrote while its upstream connected, or while

@@ -56,6 +56,7 @@ class session final : public connection {
 
   // connection
   void send(std::string_view data) override;
+  void send_now(std::string_view data) override;
   void close_after_flush() override;
   const std::string& peer() const override { return peer_; }
   asio::ip::tcp::endpoint peer_endpoint() const override;
@@ -201,6 +202,8 @@ class session final : public connection {
   bool line_based_ : 1 = false;      // fixed when the connection opens
   bool flush_deferred_ : 1 = false;  // in the worker's end-of-turn list
   bool buffers_parked_ : 1 = false;  // in the worker's list of buffers to free at the tick
+  bool starting_ : 1 = false;        // inside start(): the handler's on_open runs
+  bool read_at_start_ : 1 = false;   // resumed during on_open: start() reads at once
 };
 
 }  // namespace plexd::core

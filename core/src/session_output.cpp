@@ -52,6 +52,21 @@ void session::send(std::string_view data) {
   }
 }
 
+void session::send_now(std::string_view data) {
+  if (state_ != state::open || data.empty()) return;
+  if (in_batch_ || queued() > 0 || writing_) {
+    send(data);  // behind what is already gathered or queued, in order
+    return;
+  }
+  std::size_t written = 0;
+  if (!write_some(data, written)) return;
+  data.remove_prefix(written);
+  if (data.empty()) return;
+  // The socket refused the rest just now: queue it and wait, no retry.
+  append_output(data);
+  if (check_output_limit() && !writing_ && queued() > 0) wait_writable();
+}
+
 void session::reply(std::string_view data) {
   // The client's own input is being handled: small replies are gathered in
   // the thread's buffer (no allocation, one write per read); a large one

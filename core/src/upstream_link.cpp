@@ -6,8 +6,10 @@
 #include <asio/steady_timer.hpp>
 
 #include <algorithm>
+#include <optional>
 #include <utility>
 
+#include "plexd/platform/sockets.hpp"
 #include "proxy_protocol.hpp"
 #include "worker.hpp"
 
@@ -41,12 +43,13 @@ class upstream_link::hold {
   connection* c_;
 };
 
-/// What a connect needs, freed once connected.
+/// What a connect needs, freed once connected. The resolver and the timer
+/// are made only when needed: a literal address needs no resolver, and a
+/// connect that completes at once (loopback) needs no timeout.
 struct upstream_link::connect_state {
-  explicit connect_state(asio::io_context& io) : resolver(io), timer(io) {}
   std::vector<bool> tried;
-  tcp::resolver resolver;
-  asio::steady_timer timer;
+  std::optional<tcp::resolver> resolver;
+  std::optional<asio::steady_timer> timer;
   std::uint32_t number = 0;  // the attempt whose callbacks still count
 };
 
@@ -60,7 +63,7 @@ upstream_link::~upstream_link() {
 void upstream_link::start() {
   // Nothing is read from the client until there is somewhere to send it.
   client_.pause_reading();
-  connecting_ = std::make_unique<connect_state>(worker::current().io());
+  connecting_ = std::make_unique<connect_state>();
   try_next();
 }
 
@@ -71,15 +74,6 @@ void upstream_link::try_next() {
 }
 
 void upstream_link::attempt(std::uint32_t number) {
-  auto& c = *connecting_;
-  c.timer.expires_after(pool_->options().connect_timeout);
-  c.timer.async_wait([this, keep = hold(client_), number](const asio::error_code& ec) {
-    if (ec || phase_ != phase::connecting || connecting_->number != number) return;
-    // Cancelled operations complete with an error: on_connected moves on.
-    asio::error_code ignored;
-    connecting_->resolver.cancel();
-    socket_.close(ignored);
-  });
   auto done = [this, keep = hold(client_), number](const asio::error_code& ec, const auto&...) {
     on_connected(number, ec);
   };
@@ -90,16 +84,48 @@ void upstream_link::attempt(std::uint32_t number) {
     socket_.open(ep->protocol(), ec);
     if (!ec) socket_.non_blocking(true, ec);
     if (ec) return on_connected(number, ec);
+    switch (platform::start_connect(socket_.native_handle(), *ep, ec)) {
+      case platform::connect_progress::done:
+        return on_connected(number, {});
+      case platform::connect_progress::failed:
+        return on_connected(number, ec);
+      case platform::connect_progress::pending:
+        arm_timeout(number);
+        socket_.async_wait(tcp::socket::wait_write,
+                           [this, keep = hold(client_), number](const asio::error_code& wait_ec) {
+                             on_connected(number, wait_ec ? wait_ec : platform::connect_error(socket_.native_handle()));
+                           });
+        return;
+      case platform::connect_progress::not_here:
+        break;
+    }
+    arm_timeout(number);
     socket_.async_connect(*ep, std::move(done));
     return;
   }
-  c.resolver.async_resolve(
+  arm_timeout(number);
+  auto& c = *connecting_;
+  if (!c.resolver) c.resolver.emplace(worker::current().io());
+  c.resolver->async_resolve(
       target_->address().host, std::to_string(target_->address().port),
       [this, keep = hold(client_), number, done](const asio::error_code& ec, const tcp::resolver::results_type& r) {
         if (phase_ != phase::connecting || connecting_->number != number) return;
         if (ec) return on_connected(number, ec);
         asio::async_connect(socket_, r, done);
       });
+}
+
+void upstream_link::arm_timeout(std::uint32_t number) {
+  auto& c = *connecting_;
+  if (!c.timer) c.timer.emplace(worker::current().io());
+  c.timer->expires_after(pool_->options().connect_timeout);
+  c.timer->async_wait([this, keep = hold(client_), number](const asio::error_code& ec) {
+    if (ec || phase_ != phase::connecting || connecting_->number != number) return;
+    // Cancelled operations complete with an error: on_connected moves on.
+    asio::error_code ignored;
+    if (connecting_->resolver) connecting_->resolver->cancel();
+    socket_.close(ignored);
+  });
 }
 
 void upstream_link::on_connected(std::uint32_t number, const asio::error_code& ec) {
@@ -111,7 +137,7 @@ void upstream_link::on_connected(std::uint32_t number, const asio::error_code& e
   asio::error_code ignored;
   socket_.close(ignored);
   ++connecting_->number;  // the timer of this attempt no longer counts
-  connecting_->timer.cancel();
+  if (connecting_->timer) connecting_->timer->cancel();
   try_next();
 }
 
@@ -245,7 +271,7 @@ void upstream_link::on_readable(const asio::error_code& ec) {
     }
     if (rec) return upstream_failed();
     target_->bytes_down.fetch_add(n, std::memory_order_relaxed);
-    client_.send(std::string_view(buf, n));
+    client_.send_now(std::string_view(buf, n));
     if (phase_ != phase::open) return;
     if (n < room) break;  // a short read drained the socket
   }

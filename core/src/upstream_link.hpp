@@ -51,6 +51,7 @@ class upstream_link final : public connection_state {
 
   void try_next();
   void attempt(std::uint32_t number);
+  void arm_timeout(std::uint32_t number);
   void on_connected(std::uint32_t number, const asio::error_code& ec);
   void give_up();
   void connected();

@@ -130,6 +130,30 @@ std::string raise_fd_limit() {
   return "open-file limit raised from " + std::to_string(old) + " to " + std::to_string(lim.rlim_cur);
 }
 
+connect_progress start_connect(int socket, const asio::ip::tcp::endpoint& to, asio::error_code& ec) {
+  ec.clear();
+  if (::connect(socket, to.data(), static_cast<socklen_t>(to.size())) == 0) return connect_progress::done;
+  const int err = errno;
+  if (err != EINPROGRESS && err != EINTR) {
+    ec = asio::error_code(err, asio::system_category());
+    return connect_progress::failed;
+  }
+  // A non-blocking connect() reports EINPROGRESS even when the handshake
+  // finished inside the call (always so on loopback); only a connected
+  // socket has a peer name.
+  sockaddr_storage peer{};
+  socklen_t len = sizeof peer;
+  if (::getpeername(socket, reinterpret_cast<sockaddr*>(&peer), &len) == 0) return connect_progress::done;
+  return connect_progress::pending;
+}
+
+asio::error_code connect_error(int socket) {
+  int err = 0;
+  socklen_t len = sizeof err;
+  if (::getsockopt(socket, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
+  return {err, asio::system_category()};
+}
+
 bool is_resource_exhaustion(const asio::error_code& ec) {
   if (ec.category() != asio::system_category()) return false;
   const int v = ec.value();

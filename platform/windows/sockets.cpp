@@ -31,6 +31,24 @@ std::string raise_fd_limit() {
   return {};
 }
 
+// Asio connects with ConnectEx on Windows, through the completion port
+// every other operation on the socket uses.
+connect_progress start_connect(asio::ip::tcp::socket::native_handle_type, const asio::ip::tcp::endpoint&,
+                               asio::error_code& ec) {
+  ec.clear();
+  return connect_progress::not_here;
+}
+
+asio::error_code connect_error(asio::ip::tcp::socket::native_handle_type handle) {
+  const SOCKET socket = handle;
+  int err = 0;
+  int len = sizeof err;
+  if (::getsockopt(socket, SOL_SOCKET, SO_ERROR, reinterpret_cast<char*>(&err), &len) == SOCKET_ERROR) {
+    err = ::WSAGetLastError();
+  }
+  return {err, asio::system_category()};
+}
+
 bool is_resource_exhaustion(const asio::error_code& ec) {
   if (ec.category() != asio::system_category()) return false;
   const int v = ec.value();

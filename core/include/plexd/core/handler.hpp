@@ -45,6 +45,10 @@ class connection {
   /// Only bytes the socket refused count against max_output; a client whose
   /// real queue would exceed it is disconnected.
   virtual void send(std::string_view data) = 0;
+  /// Like send(), but offered to the socket at once: for a client fed by
+  /// one stream of its own (a proxied upstream), where gathering until the
+  /// end of the turn could merge nothing and would only cost a loop pass.
+  virtual void send_now(std::string_view data) = 0;
   /// Closes the connection once everything queued has been sent.
   virtual void close_after_flush() = 0;
   /// The client's "ADDRESS:PORT".

@@ -1,6 +1,7 @@
 // Socket details that differ between systems and that Asio leaves to us.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -29,5 +30,23 @@ std::string raise_fd_limit();
 /// True when `ec` is a transient resource shortage on accept (EMFILE,
 /// ENFILE, ENOBUFS, ENOMEM, WSAEMFILE...) after which accept should back off.
 bool is_resource_exhaustion(const asio::error_code& ec);
+
+/// Where a connect begun by start_connect() stands.
+enum class connect_progress : std::uint8_t {
+  done,     // connected already: a loopback handshake completes inside connect()
+  pending,  // wait until the socket is writable, then ask connect_error()
+  failed,   // refused at once; the error says why
+  not_here  // this system connects only through Asio's async_connect
+};
+
+/// Connects an open, non-blocking TCP socket without waiting. Asio's
+/// async_connect always waits for writability (and then polls again),
+/// even when connect() already finished the handshake: that wait costs a
+/// loop turn and three system calls per connection.
+connect_progress start_connect(asio::ip::tcp::socket::native_handle_type socket, const asio::ip::tcp::endpoint& to,
+                               asio::error_code& ec);
+
+/// The outcome of a pending connect once its socket is writable (SO_ERROR).
+asio::error_code connect_error(asio::ip::tcp::socket::native_handle_type socket);
 
 }  // namespace plexd::platform
