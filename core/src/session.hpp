@@ -130,6 +130,9 @@ class session final : public connection {
   bool frame_input(handler& h, std::string_view data);
   void handle_held();
   void reply(std::string_view data);
+  /// Writes what the socket takes; `data` keeps the rest. False when the
+  /// write ended the session.
+  bool offer(std::string_view& data);
   void defer(std::string_view data);
   /// A queue over max_output: offer it to the socket once more, then
   /// disconnect if the socket still refuses too much. True if it survived.

@@ -52,16 +52,20 @@ void session::send(std::string_view data) {
   }
 }
 
+bool session::offer(std::string_view& data) {
+  std::size_t written = 0;
+  if (!write_some(data, written)) return false;
+  data.remove_prefix(written);
+  return true;
+}
+
 void session::send_now(std::string_view data) {
   if (state_ != state::open || data.empty()) return;
   if (in_batch_ || queued() > 0 || writing_) {
     send(data);  // behind what is already gathered or queued, in order
     return;
   }
-  std::size_t written = 0;
-  if (!write_some(data, written)) return;
-  data.remove_prefix(written);
-  if (data.empty()) return;
+  if (!offer(data) || data.empty()) return;
   // The socket refused the rest just now: queue it and wait, no retry.
   append_output(data);
   if (check_output_limit() && !writing_ && queued() > 0) wait_writable();
@@ -83,10 +87,7 @@ void session::reply(std::string_view data) {
       return;
     }
     // The common case: the socket takes it all and nothing is copied.
-    std::size_t written = 0;
-    if (!write_some(data, written)) return;
-    data.remove_prefix(written);
-    if (data.empty()) return;
+    if (!offer(data) || data.empty()) return;
   }
   append_output(data);
   check_output_limit();
