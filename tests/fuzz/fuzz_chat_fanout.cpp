@@ -45,6 +45,7 @@ struct member final : connection {
       failing = true;
     }
   }
+  void send_now(std::string_view data) override { send(data); }
   void close_after_flush() override {}
   const std::string& peer() const override { return name; }
   asio::ip::tcp::endpoint peer_endpoint() const override { return {}; }
