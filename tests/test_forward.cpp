@@ -111,6 +111,18 @@ TEST_CASE("forward half-close: fin_timeout ends a pair whose other side never fi
   CHECK(d.wait_log("half-closed longer than fin_timeout"));
 }
 
+TEST_CASE("forward resolves a host-name upstream when it connects", "[forward]") {
+  upstream_server a(upstream_server::mode::echo, "a\n");
+  const auto named = "localhost:" + std::to_string(a.port());
+  plexd_daemon d(forward_toml({named}));
+  REQUIRE(d.wait_ready());
+  client c;
+  CHECK(reached(d, c) == "a");
+  c.send("through a resolved name\n");
+  CHECK(c.read_exact(24) == "through a resolved name\n");
+  CHECK(upstream_of(d, named)["connects"].as_number() == 1);
+}
+
 TEST_CASE("forward round robin spreads connections evenly and in turn", "[forward]") {
   upstream_server a(upstream_server::mode::echo, "a\n"), b(upstream_server::mode::echo, "b\n"),
       c(upstream_server::mode::echo, "c\n");

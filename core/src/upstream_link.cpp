@@ -74,8 +74,10 @@ void upstream_link::try_next() {
 }
 
 void upstream_link::attempt(std::uint32_t number) {
-  auto done = [this, keep = hold(client_), number](const asio::error_code& ec, const auto&...) {
-    on_connected(number, ec);
+  // Made only on the paths that use it: a hold costs a retain and a release.
+  auto done = [this, number] {
+    return
+        [this, keep = hold(client_), number](const asio::error_code& ec, const auto&...) { on_connected(number, ec); };
   };
   if (const auto& ep = target_->literal()) {
     // Non-blocking before the connect: Asio then skips its own ioctl, and
@@ -100,19 +102,19 @@ void upstream_link::attempt(std::uint32_t number) {
         break;
     }
     arm_timeout(number);
-    socket_.async_connect(*ep, std::move(done));
+    socket_.async_connect(*ep, done());
     return;
   }
   arm_timeout(number);
   auto& c = *connecting_;
   if (!c.resolver) c.resolver.emplace(worker::current().io());
-  c.resolver->async_resolve(
-      target_->address().host, std::to_string(target_->address().port),
-      [this, keep = hold(client_), number, done](const asio::error_code& ec, const tcp::resolver::results_type& r) {
-        if (phase_ != phase::connecting || connecting_->number != number) return;
-        if (ec) return on_connected(number, ec);
-        asio::async_connect(socket_, r, done);
-      });
+  c.resolver->async_resolve(target_->address().host, std::to_string(target_->address().port),
+                            [this, keep = hold(client_), number, done = done()](const asio::error_code& ec,
+                                                                                const tcp::resolver::results_type& r) {
+                              if (phase_ != phase::connecting || connecting_->number != number) return;
+                              if (ec) return on_connected(number, ec);
+                              asio::async_connect(socket_, r, done);
+                            });
 }
 
 void upstream_link::arm_timeout(std::uint32_t number) {
