@@ -1,16 +1,10 @@
+// The upstream side once connected: bytes both ways, half-close, close.
 #include "upstream_link.hpp"
 
-#include <spdlog/spdlog.h>
-
-#include <asio/connect.hpp>
-#include <asio/steady_timer.hpp>
+#include <asio/post.hpp>
 
 #include <algorithm>
-#include <optional>
-#include <utility>
 
-#include "plexd/platform/sockets.hpp"
-#include "proxy_protocol.hpp"
 #include "worker.hpp"
 
 namespace plexd::core {
@@ -25,157 +19,6 @@ bool would_block(const asio::error_code& ec) {
   return ec == asio::error::would_block || ec == asio::error::try_again;
 }
 }  // namespace
-
-/// Keeps the client connection, and so this link, alive while an
-/// operation on the upstream socket is pending.
-class upstream_link::hold {
- public:
-  explicit hold(connection& c) : c_(&c) { c_->retain(); }
-  hold(const hold& other) : c_(other.c_) { c_->retain(); }
-  hold(hold&& other) noexcept : c_(std::exchange(other.c_, nullptr)) {}
-  hold& operator=(const hold&) = delete;
-  hold& operator=(hold&&) = delete;
-  ~hold() {
-    if (c_ != nullptr) c_->release();
-  }
-
- private:
-  connection* c_;
-};
-
-/// What a connect needs, freed once connected. The resolver and the timer
-/// are made only when needed: a literal address needs no resolver, and a
-/// connect that completes at once (loopback) needs no timeout.
-struct upstream_link::connect_state {
-  std::vector<bool> tried;
-  std::optional<tcp::resolver> resolver;
-  std::optional<asio::steady_timer> timer;
-  std::uint32_t number = 0;  // the attempt whose callbacks still count
-};
-
-upstream_link::upstream_link(connection& client, std::shared_ptr<const upstream_pool> pool)
-    : client_(client), socket_(worker::current().io()), pool_(std::move(pool)) {}
-
-upstream_link::~upstream_link() {
-  if (counted_) target_->active.fetch_sub(1, std::memory_order_relaxed);
-}
-
-void upstream_link::start() {
-  // Nothing is read from the client until there is somewhere to send it.
-  client_.pause_reading();
-  connecting_ = std::make_unique<connect_state>();
-  try_next();
-}
-
-void upstream_link::try_next() {
-  target_ = pool_->pick(connecting_->tried);
-  if (!target_) return give_up();
-  attempt(++connecting_->number);
-}
-
-void upstream_link::attempt(std::uint32_t number) {
-  // Made only on the paths that use it: a hold costs a retain and a release.
-  auto done = [this, number] {
-    return
-        [this, keep = hold(client_), number](const asio::error_code& ec, const auto&...) { on_connected(number, ec); };
-  };
-  if (const auto& ep = target_->literal()) {
-    // Non-blocking before the connect: Asio then skips its own ioctl, and
-    // the writes later need the flag anyway (see connected()).
-    asio::error_code ec;
-    socket_.open(ep->protocol(), ec);
-    if (!ec) socket_.non_blocking(true, ec);
-    if (ec) return on_connected(number, ec);
-    switch (platform::start_connect(socket_.native_handle(), *ep, ec)) {
-      case platform::connect_progress::done:
-        return on_connected(number, {});
-      case platform::connect_progress::failed:
-        return on_connected(number, ec);
-      case platform::connect_progress::pending:
-        arm_timeout(number);
-        socket_.async_wait(tcp::socket::wait_write,
-                           [this, keep = hold(client_), number](const asio::error_code& wait_ec) {
-                             on_connected(number, wait_ec ? wait_ec : platform::connect_error(socket_.native_handle()));
-                           });
-        return;
-      case platform::connect_progress::not_here:
-        break;
-    }
-    arm_timeout(number);
-    socket_.async_connect(*ep, done());
-    return;
-  }
-  arm_timeout(number);
-  auto& c = *connecting_;
-  if (!c.resolver) c.resolver.emplace(worker::current().io());
-  c.resolver->async_resolve(target_->address().host, std::to_string(target_->address().port),
-                            [this, keep = hold(client_), number, done = done()](const asio::error_code& ec,
-                                                                                const tcp::resolver::results_type& r) {
-                              if (phase_ != phase::connecting || connecting_->number != number) return;
-                              if (ec) return on_connected(number, ec);
-                              asio::async_connect(socket_, r, done);
-                            });
-}
-
-void upstream_link::arm_timeout(std::uint32_t number) {
-  auto& c = *connecting_;
-  if (!c.timer) c.timer.emplace(worker::current().io());
-  c.timer->expires_after(pool_->options().connect_timeout);
-  c.timer->async_wait([this, keep = hold(client_), number](const asio::error_code& ec) {
-    if (ec || phase_ != phase::connecting || connecting_->number != number) return;
-    // Cancelled operations complete with an error: on_connected moves on.
-    asio::error_code ignored;
-    if (connecting_->resolver) connecting_->resolver->cancel();
-    socket_.close(ignored);
-  });
-}
-
-void upstream_link::on_connected(std::uint32_t number, const asio::error_code& ec) {
-  if (phase_ != phase::connecting || connecting_->number != number) return;
-  if (!ec) return connected();
-  spdlog::debug("listener {}: {}: connect to upstream {} failed: {}", client_.listener_name(), client_.peer(),
-                target_->text(), ec.message());
-  target_->connect_failed(pool_->options(), upstream::clock::now());
-  asio::error_code ignored;
-  socket_.close(ignored);
-  ++connecting_->number;  // the timer of this attempt no longer counts
-  if (connecting_->timer) connecting_->timer->cancel();
-  try_next();
-}
-
-void upstream_link::give_up() {
-  spdlog::warn("listener {}: {}: no upstream answered; closing", client_.listener_name(), client_.peer());
-  phase_ = phase::closed;
-  connecting_.reset();
-  target_.reset();
-  client_.close_now(close_kind::error);
-}
-
-void upstream_link::connected() {
-  connecting_.reset();  // cancels the timer: its callback sees the new phase
-  phase_ = phase::open;
-  target_->connect_succeeded();
-  target_->active.fetch_add(1, std::memory_order_relaxed);
-  counted_ = true;
-  asio::error_code ignored;
-  socket_.set_option(tcp::no_delay(true), ignored);
-  // Writes are offered straight to the socket: without this, a write to an
-  // upstream whose buffer is full would wait inside the kernel and stall
-  // the whole loop (Asio's own non-blocking flag covers only its async ops).
-  if (!socket_.non_blocking()) socket_.non_blocking(true, ignored);
-  spdlog::debug("listener {}: {} joined to upstream {}", client_.listener_name(), client_.peer(), target_->text());
-  const auto mode = pool_->options().proxy_protocol;
-  if (mode != config::proxy_header::none) {
-    const auto header = proxy::encode(mode == config::proxy_header::v1 ? proxy::version::v1 : proxy::version::v2,
-                                      client_.peer_endpoint(), client_.local_endpoint());
-    header_left_ = static_cast<std::uint32_t>(header.size());
-    queue(header);
-    flush();
-  }
-  if (phase_ != phase::open) return;
-  client_.resume_reading();
-  wait_readable();
-}
 
 void upstream_link::from_client(std::string_view data) {
   if (phase_ != phase::open) return;
@@ -241,8 +84,27 @@ void upstream_link::wait_writable() {
 void upstream_link::wait_readable() {
   if (reading_ || read_paused_ || upstream_eof_ || phase_ != phase::open) return;
   reading_ = true;
-  socket_.async_wait(tcp::socket::wait_read,
-                     [this, keep = hold(client_)](const asio::error_code& ec) { on_readable(ec); });
+  if (!watched_) {
+    socket_.async_wait(tcp::socket::wait_read,
+                       [this, keep = hold(client_)](const asio::error_code& ec) { on_readable(ec); });
+  } else if (unread_) {
+    // The last wake-up stopped before the socket was drained, so no new
+    // report will come for what is left: read it on the loop's next turn.
+    asio::post(worker::current().io(), [this, keep = hold(client_)] { on_readable({}); });
+  } else {
+    edge_wait_ = true;
+    client_.retain();  // as a pending wait would
+  }
+}
+
+void upstream_link::on_ready(platform::input_state input) {
+  unread_ = true;
+  if (input == platform::input_state::ending) ending_ = true;
+  if (!edge_wait_) return;  // reading, paused or done: the next read finds it
+  edge_wait_ = false;
+  const hold keep(client_);
+  client_.release();
+  on_readable({});
 }
 
 void upstream_link::on_readable(const asio::error_code& ec) {
@@ -262,7 +124,10 @@ void upstream_link::on_readable(const asio::error_code& ec) {
     const std::size_t room = std::min(limit - queued, worker::read_buffer_size);
     asio::error_code rec;
     const std::size_t n = socket_.read_some(asio::buffer(buf, room), rec);
-    if (would_block(rec)) break;
+    if (would_block(rec)) {
+      unread_ = false;
+      break;
+    }
     if (rec == asio::error::eof) {
       upstream_eof_ = true;
       // Pass the FIN on; the other direction keeps flowing. When both sides
@@ -275,7 +140,10 @@ void upstream_link::on_readable(const asio::error_code& ec) {
     target_->bytes_down.fetch_add(n, std::memory_order_relaxed);
     client_.send_now(std::string_view(buf, n));
     if (phase_ != phase::open) return;
-    if (n < room) break;  // a short read drained the socket
+    if (n < room && !ending_) {  // a short read drained the socket
+      unread_ = false;
+      break;
+    }
   }
   wait_readable();
 }
@@ -330,7 +198,7 @@ void upstream_link::client_closed() {
     socket_.set_option(asio::socket_base::linger(true, 0), ignored);
   }
   phase_ = phase::closed;
-  connecting_.reset();
+  stop_connecting();
   close_socket();
 }
 
@@ -340,6 +208,10 @@ void upstream_link::close_socket() {
   asio::error_code ignored;
   socket_.close(ignored);  // cancels pending waits; they hold the client
   out_.reset();
+  if (edge_wait_) {
+    edge_wait_ = false;
+    client_.release();  // every caller holds the client too
+  }
 }
 
 }  // namespace plexd::core

@@ -13,13 +13,15 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "plexd/core/handler.hpp"
+#include "ready_target.hpp"
 #include "upstream_pool.hpp"
 
 namespace plexd::core {
 
-class upstream_link final : public connection_state {
+class upstream_link final : public connection_state, private ready_target {
  public:
   using socket_type = asio::basic_stream_socket<asio::ip::tcp, asio::io_context::executor_type>;
 
@@ -47,7 +49,22 @@ class upstream_link final : public connection_state {
     std::size_t offset = 0;
     std::size_t size() const { return data.size() - offset; }
   };
-  class hold;
+  /// Keeps the client connection, and so this link, alive while an
+  /// operation on the upstream socket is pending.
+  class hold {
+   public:
+    explicit hold(connection& c) : c_(&c) { c_->retain(); }
+    hold(const hold& other) : c_(other.c_) { c_->retain(); }
+    hold(hold&& other) noexcept : c_(std::exchange(other.c_, nullptr)) {}
+    hold& operator=(const hold&) = delete;
+    hold& operator=(hold&&) = delete;
+    ~hold() {
+      if (c_ != nullptr) c_->release();
+    }
+
+   private:
+    connection* c_;
+  };
 
   void try_next();
   void attempt(std::uint32_t number);
@@ -55,8 +72,12 @@ class upstream_link final : public connection_state {
   void on_connected(std::uint32_t number, const asio::error_code& ec);
   void give_up();
   void connected();
+  void stop_connecting();
   void wait_readable();
   void on_readable(const asio::error_code& ec);
+  void on_ready(platform::input_state input) override;
+  void retain_target() override { client_.retain(); }
+  void release_target() override { client_.release(); }
   void flush();
   void wait_writable();
   bool write_some(std::string_view data, std::size_t& written);
@@ -80,7 +101,11 @@ class upstream_link final : public connection_state {
   bool client_eof_ : 1 = false;
   bool upstream_eof_ : 1 = false;
   bool fin_sent_ : 1 = false;
-  bool counted_ : 1 = false;  // counted in target_->active
+  bool counted_ : 1 = false;
+  bool watched_ : 1 = false;    // in the loop's readiness set: no per-read wait
+  bool edge_wait_ : 1 = false;  // waiting for the set's report (holds the client)
+  bool unread_ : 1 = false;     // input may be waiting that no report will announce
+  bool ending_ : 1 = false;     // the set reported end of input: read until it shows  // counted in target_->active
 };
 
 }  // namespace plexd::core

@@ -2,6 +2,8 @@
 
 #include <asio/post.hpp>
 
+#include <array>
+
 #include "session.hpp"
 
 namespace plexd::core {
@@ -12,6 +14,7 @@ worker::worker(unsigned index)
     : index_(index),
       io_(1),
       timer_(io_),
+      ready_set_(io_, [this] { dispatch_ready(); }),
       guard_(asio::make_work_guard(io_)),
       read_buffer_(std::make_unique<char[]>(read_buffer_size)) {}
 
@@ -32,10 +35,41 @@ void worker::remove(session* s) {
   if (s->next_ != nullptr) s->next_->prev_ = s->prev_;
   s->prev_ = s->next_ = nullptr;
   --count_;
-  if (released_ && count_ == 0) {
-    guard_.reset();
-    timer_.cancel();
+  if (released_ && count_ == 0) stop_waiting();
+}
+
+void worker::stop_waiting() {
+  guard_.reset();
+  timer_.cancel();
+  ready_set_.cancel();
+  ready_armed_ = false;
+}
+
+bool worker::watch_input(asio::ip::tcp::socket::native_handle_type socket, ready_target& target) {
+  if (!ready_set_.available() || released_) return false;
+  if (!ready_set_.watch(socket, &target)) return false;
+  if (!ready_armed_) {
+    ready_armed_ = true;
+    ready_set_.arm();
   }
+  return true;
+}
+
+void worker::dispatch_ready() {
+  constexpr std::size_t batch = 64;
+  constexpr int most_batches = 4;  // then the rest of the loop gets a turn
+  std::array<platform::readiness_set::report, batch> reports{};
+  for (int round = 0; round < most_batches; ++round) {
+    const std::size_t n = ready_set_.take(reports);
+    for (std::size_t i = 0; i < n; ++i) static_cast<ready_target*>(reports[i].token)->retain_target();
+    for (std::size_t i = 0; i < n; ++i) {
+      auto* t = static_cast<ready_target*>(reports[i].token);
+      t->on_ready(reports[i].state);
+      t->release_target();
+    }
+    if (n < batch) break;
+  }
+  if (ready_armed_) ready_set_.arm();
 }
 
 std::vector<session_ref> worker::snapshot() {
@@ -104,10 +138,7 @@ void worker::start_thread() {
 
 void worker::release() {
   released_ = true;
-  if (count_ == 0) {
-    guard_.reset();
-    timer_.cancel();
-  }
+  if (count_ == 0) stop_waiting();
 }
 
 void worker::join() {

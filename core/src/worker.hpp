@@ -16,6 +16,8 @@
 #include <asio/io_context.hpp>
 #include <asio/steady_timer.hpp>
 
+#include "plexd/platform/readiness.hpp"
+#include "ready_target.hpp"
 #include "session_ref.hpp"
 
 namespace plexd::core {
@@ -76,6 +78,11 @@ class worker {
   /// Frees `s`'s buffers at the next tick if they are still empty then.
   void park_buffers(session* s) { parked_.emplace_back(s); }
 
+  /// Adds `socket` to this loop's readiness set: `target` hears of its
+  /// input until the socket is closed. False where there is no set (the
+  /// owner then waits through Asio).
+  bool watch_input(asio::ip::tcp::socket::native_handle_type socket, ready_target& target);
+
   /// Sessions with a pending deadline make the sweep look at every session.
   void add_deadline() { ++deadlines_; }
   void remove_deadline() { --deadlines_; }
@@ -83,10 +90,14 @@ class worker {
  private:
   void on_tick();
   void flush_deferred();
+  void dispatch_ready();
+  void stop_waiting();
 
   unsigned index_;
   asio::io_context io_;
   asio::steady_timer timer_;
+  platform::readiness_set ready_set_;
+  bool ready_armed_ = false;
   asio::executor_work_guard<asio::io_context::executor_type> guard_;
   std::unique_ptr<char[]> read_buffer_;
   std::string batch_output_;

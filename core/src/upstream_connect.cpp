@@ -1,0 +1,160 @@
+// The upstream side's connect: pick an upstream, resolve it if it is a
+// name, connect with a timeout, and move on to the next upstream on failure.
+#include <spdlog/spdlog.h>
+
+#include <asio/connect.hpp>
+#include <asio/steady_timer.hpp>
+
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "plexd/platform/sockets.hpp"
+#include "proxy_protocol.hpp"
+#include "upstream_link.hpp"
+#include "worker.hpp"
+
+namespace plexd::core {
+
+using tcp = asio::ip::tcp;
+
+/// What a connect needs, freed once connected. The resolver and the timer
+/// are made only when needed: a literal address needs no resolver, and a
+/// connect that completes at once (loopback) needs no timeout.
+struct upstream_link::connect_state {
+  std::vector<bool> tried;
+  std::optional<tcp::resolver> resolver;
+  std::optional<asio::steady_timer> timer;
+  std::uint32_t number = 0;  // the attempt whose callbacks still count
+};
+
+upstream_link::upstream_link(connection& client, std::shared_ptr<const upstream_pool> pool)
+    : client_(client), socket_(worker::current().io()), pool_(std::move(pool)) {}
+
+upstream_link::~upstream_link() {
+  if (counted_) target_->active.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void upstream_link::start() {
+  // Nothing is read from the client until there is somewhere to send it.
+  client_.pause_reading();
+  connecting_ = std::make_unique<connect_state>();
+  try_next();
+}
+
+void upstream_link::try_next() {
+  target_ = pool_->pick(connecting_->tried);
+  if (!target_) return give_up();
+  attempt(++connecting_->number);
+}
+
+void upstream_link::attempt(std::uint32_t number) {
+  // Made only on the paths that use it: a hold costs a retain and a release.
+  auto done = [this, number] {
+    return
+        [this, keep = hold(client_), number](const asio::error_code& ec, const auto&...) { on_connected(number, ec); };
+  };
+  if (const auto& ep = target_->literal()) {
+    // Non-blocking before the connect: Asio then skips its own ioctl, and
+    // the writes later need the flag anyway (see connected()).
+    asio::error_code ec;
+    socket_.open(ep->protocol(), ec);
+    if (!ec) socket_.non_blocking(true, ec);
+    if (ec) return on_connected(number, ec);
+    switch (platform::start_connect(socket_.native_handle(), *ep, ec)) {
+      case platform::connect_progress::done:
+        return on_connected(number, {});
+      case platform::connect_progress::failed:
+        return on_connected(number, ec);
+      case platform::connect_progress::pending:
+        arm_timeout(number);
+        socket_.async_wait(tcp::socket::wait_write,
+                           [this, keep = hold(client_), number](const asio::error_code& wait_ec) {
+                             on_connected(number, wait_ec ? wait_ec : platform::connect_error(socket_.native_handle()));
+                           });
+        return;
+      case platform::connect_progress::not_here:
+        break;
+    }
+    arm_timeout(number);
+    socket_.async_connect(*ep, done());
+    return;
+  }
+  arm_timeout(number);
+  auto& c = *connecting_;
+  if (!c.resolver) c.resolver.emplace(worker::current().io());
+  c.resolver->async_resolve(target_->address().host, std::to_string(target_->address().port),
+                            [this, keep = hold(client_), number, done = done()](const asio::error_code& ec,
+                                                                                const tcp::resolver::results_type& r) {
+                              if (phase_ != phase::connecting || connecting_->number != number) return;
+                              if (ec) return on_connected(number, ec);
+                              asio::async_connect(socket_, r, done);
+                            });
+}
+
+void upstream_link::arm_timeout(std::uint32_t number) {
+  auto& c = *connecting_;
+  if (!c.timer) c.timer.emplace(worker::current().io());
+  c.timer->expires_after(pool_->options().connect_timeout);
+  c.timer->async_wait([this, keep = hold(client_), number](const asio::error_code& ec) {
+    if (ec || phase_ != phase::connecting || connecting_->number != number) return;
+    // Cancelled operations complete with an error: on_connected moves on.
+    asio::error_code ignored;
+    if (connecting_->resolver) connecting_->resolver->cancel();
+    socket_.close(ignored);
+  });
+}
+
+void upstream_link::on_connected(std::uint32_t number, const asio::error_code& ec) {
+  if (phase_ != phase::connecting || connecting_->number != number) return;
+  if (!ec) return connected();
+  spdlog::debug("listener {}: {}: connect to upstream {} failed: {}", client_.listener_name(), client_.peer(),
+                target_->text(), ec.message());
+  target_->connect_failed(pool_->options(), upstream::clock::now());
+  asio::error_code ignored;
+  socket_.close(ignored);
+  ++connecting_->number;  // the timer of this attempt no longer counts
+  if (connecting_->timer) connecting_->timer->cancel();
+  try_next();
+}
+
+void upstream_link::give_up() {
+  spdlog::warn("listener {}: {}: no upstream answered; closing", client_.listener_name(), client_.peer());
+  phase_ = phase::closed;
+  connecting_.reset();
+  target_.reset();
+  client_.close_now(close_kind::error);
+}
+
+void upstream_link::connected() {
+  connecting_.reset();  // cancels the timer: its callback sees the new phase
+  phase_ = phase::open;
+  target_->connect_succeeded();
+  target_->active.fetch_add(1, std::memory_order_relaxed);
+  counted_ = true;
+  asio::error_code ignored;
+  socket_.set_option(tcp::no_delay(true), ignored);
+  // Writes are offered straight to the socket: without this, a write to an
+  // upstream whose buffer is full would wait inside the kernel and stall
+  // the whole loop (Asio's own non-blocking flag covers only its async ops).
+  if (!socket_.non_blocking()) socket_.non_blocking(true, ignored);
+  spdlog::debug("listener {}: {} joined to upstream {}", client_.listener_name(), client_.peer(), target_->text());
+  const auto mode = pool_->options().proxy_protocol;
+  if (mode != config::proxy_header::none) {
+    const auto header = proxy::encode(mode == config::proxy_header::v1 ? proxy::version::v1 : proxy::version::v2,
+                                      client_.peer_endpoint(), client_.local_endpoint());
+    header_left_ = static_cast<std::uint32_t>(header.size());
+    queue(header);
+    flush();
+  }
+  if (phase_ != phase::open) return;
+  watched_ = worker::current().watch_input(socket_.native_handle(), *this);
+  client_.resume_reading();
+  wait_readable();
+}
+
+void upstream_link::stop_connecting() {
+  connecting_.reset();
+}
+
+}  // namespace plexd::core
