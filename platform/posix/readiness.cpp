@@ -1,7 +1,12 @@
 #include "plexd/platform/readiness.hpp"
 
+// epoll is Linux's; other POSIX systems (and a build that forces Asio's
+// select() reactor, which exists to run the per-socket waits other
+// systems use) get no set.
+#if defined(__linux__) && !defined(ASIO_DISABLE_EPOLL)
+#define PLEXD_READINESS_EPOLL 1
 #include <sys/epoll.h>
-#include <unistd.h>
+#endif
 
 #include <asio/posix/stream_descriptor.hpp>
 
@@ -17,8 +22,13 @@ struct readiness_set::impl {
 };
 
 readiness_set::readiness_set(asio::io_context& io, std::function<void()> on_ready) {
+#ifdef PLEXD_READINESS_EPOLL
   const int fd = ::epoll_create1(EPOLL_CLOEXEC);
   if (fd >= 0) impl_ = std::make_unique<impl>(io, fd, std::move(on_ready));
+#else
+  (void)io;
+  (void)on_ready;
+#endif
 }
 
 readiness_set::~readiness_set() = default;
@@ -28,14 +38,24 @@ bool readiness_set::available() const {
 }
 
 bool readiness_set::watch(asio::ip::tcp::socket::native_handle_type socket, void* token) {
+#ifndef PLEXD_READINESS_EPOLL
+  (void)socket;
+  (void)token;
+  return false;
+#else
   if (!impl_) return false;
   epoll_event ev{};
   ev.events = EPOLLIN | EPOLLRDHUP | EPOLLET;
   ev.data.ptr = token;
   return ::epoll_ctl(impl_->set.native_handle(), EPOLL_CTL_ADD, socket, &ev) == 0;
+#endif
 }
 
 std::size_t readiness_set::take(std::span<report> out) {
+#ifndef PLEXD_READINESS_EPOLL
+  (void)out;
+  return 0;
+#else
   if (!impl_) return 0;
   constexpr int most = 64;
   epoll_event events[most];
@@ -46,6 +66,7 @@ std::size_t readiness_set::take(std::span<report> out) {
     out[static_cast<std::size_t>(i)] = {events[i].data.ptr, ending ? input_state::ending : input_state::arrived};
   }
   return n > 0 ? static_cast<std::size_t>(n) : 0;
+#endif
 }
 
 void readiness_set::cancel() {

@@ -12,7 +12,8 @@ secret="w1ne-Secret-$$"
 redis_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 cleanup() {
   local status=$?
-  [ -n "${plexd_pid:-}" ] && kill -KILL "$plexd_pid" 2>/dev/null
+  # plexd_pid is the subshell that runs wine: end plexd.exe, its child, too.
+  [ -n "${plexd_pid:-}" ] && { pkill -KILL -P "$plexd_pid" 2>/dev/null; kill -KILL "$plexd_pid" 2>/dev/null; }
   [ -n "${redis_pid:-}" ] && kill -KILL "$redis_pid" 2>/dev/null
   [ $status -ne 0 ] && [ -f "$work/plexd.log" ] && tr -d '\r' <"$work/plexd.log" >&2
   rm -rf "$work"
