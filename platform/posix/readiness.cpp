@@ -4,7 +4,7 @@
 // select() reactor, which exists to run the per-socket waits other
 // systems use) get no set.
 #if defined(__linux__) && !defined(ASIO_DISABLE_EPOLL)
-#define PLEXD_READINESS_EPOLL 1
+#define PLEXD_READINESS_EPOLL 1  // NOLINT(cppcoreguidelines-macro-usage): a build switch, not a value
 #include <sys/epoll.h>
 #endif
 
