@@ -231,6 +231,9 @@ void session::on_readable(const asio::error_code& ec) {
     return;
   }
   if (paused_ && state_ == state::open) return;  // resume_reading() re-arms the wait
+  // Until a read shows the socket drained, input may be left that no
+  // report will announce (this wake-up may stop early: a pause, the limit).
+  unread_ = true;
   char* buf = this_worker().read_buffer();
   for (int i = 0; i < max_reads_per_wakeup; ++i) {
     asio::error_code rec;

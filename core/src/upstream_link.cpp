@@ -111,6 +111,7 @@ void upstream_link::on_readable(const asio::error_code& ec) {
   reading_ = false;
   if (phase_ != phase::open) return;
   if (ec) return upstream_failed();
+  unread_ = true;  // until a read shows the socket drained (see session::on_readable)
   char* buf = worker::current().read_buffer();
   const std::size_t limit = pool_->options().buffer;
   for (int i = 0; i < max_reads_per_wakeup; ++i) {
