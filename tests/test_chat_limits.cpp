@@ -161,6 +161,7 @@ TEST_CASE("chat: a member that never reads is disconnected - the readers and a b
     CHECK_FALSE(r.closed);
     CHECK(r.got.size() == count * out_line.size());
   }
+  if (readers[0].closed || readers[1].closed) std::printf("[chat_limits] daemon log:\n%s\n", d.log().c_str());
   std::printf("[chat_limits] never-reading member (%s): dropped; readers got %zu and %zu of %zu bytes\n",
               limit.empty() ? "default max_output" : limit.c_str(), readers[0].got.size(), readers[1].got.size(),
               count * out_line.size());
