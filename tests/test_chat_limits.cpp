@@ -29,6 +29,10 @@ struct reader {
   std::thread t;
 
   void start(std::size_t expected, ms timeout) {
+    // Reserved up front: growing a string of many MB copies it, and under
+    // ThreadSanitizer one such copy stalls this reader for a few hundred ms,
+    // long enough for a small max_output to count it as not reading.
+    got.reserve(expected);
     t = std::thread([this, expected, timeout] {
       const auto until = std::chrono::steady_clock::now() + timeout;
       while (got.size() < expected && std::chrono::steady_clock::now() < until) {
