@@ -24,4 +24,62 @@ class ready_target {
   ready_target& operator=(ready_target&&) = default;
 };
 
+/// What an owner must remember to read a socket the set reports by edges:
+/// a report comes once per arrival, so input a wake-up left unread gets no
+/// second one. Owners without a set (Windows, the select build) wait
+/// through Asio and only the first answer of next_wait() matters to them.
+class edge_input {
+ public:
+  enum class wait_by {
+    asio,       // not in a set: an Asio wait per read
+    next_turn,  // input may be left: read again on the loop's next turn
+    report,     // wait for the set's report; the owner holds a reference for it
+    nothing,    // already waiting for a report
+  };
+
+  void watch(bool in_set) { watched_ = in_set; }
+
+  wait_by next_wait() {
+    if (!watched_) return wait_by::asio;
+    if (unread_) return wait_by::next_turn;
+    if (waiting_) return wait_by::nothing;
+    waiting_ = true;
+    return wait_by::report;
+  }
+
+  /// A report arrived. True if the owner was waiting for it: it lets go of
+  /// the wait's reference and reads now. Otherwise (reading, paused,
+  /// closing) its next read finds the input.
+  bool reported(platform::input_state input) {
+    unread_ = true;
+    if (input == platform::input_state::ending) ending_ = true;
+    return stop();
+  }
+
+  /// A read wake-up begins: until a read shows the socket drained, input
+  /// may be left (the wake-up may stop early: a pause, the read limit).
+  void reading() { unread_ = true; }
+  /// The socket had nothing more (EAGAIN).
+  void drained() { unread_ = false; }
+  /// A read returned less than asked. That drains the socket, unless the
+  /// set reported end of input or an error with it: read on until it shows.
+  bool short_read_drained() {
+    if (ending_) return false;
+    unread_ = false;
+    return true;
+  }
+  /// The owner stops reading for good; true if it held a reference for a wait.
+  bool stop() {
+    const bool was = waiting_;
+    waiting_ = false;
+    return was;
+  }
+
+ private:
+  bool watched_ : 1 = false;  // in the loop's readiness set
+  bool waiting_ : 1 = false;  // waiting for the set's report
+  bool unread_ : 1 = false;   // input may be waiting that no report will announce
+  bool ending_ : 1 = false;   // the set reported end of input or an error
+};
+
 }  // namespace plexd::core

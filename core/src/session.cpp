@@ -100,7 +100,7 @@ unsigned session::worker_index() const {
 
 void session::start(first_read mode) {
   this_worker().add(this);
-  watched_ = this_worker().watch_input(socket_.native_handle(), *this);
+  input_.watch(this_worker().watch_input(socket_.native_handle(), *this));
   last_active_ = this_worker().now_tick();
   handler& h = listener_->get_handler();
   line_based_ = h.line_based();
@@ -194,33 +194,28 @@ void session::handle_held() {
 void session::wait_readable() {
   if (reading_ || (paused_ && state_ == state::open)) return;
   reading_ = true;
-  if (!watched_) {
-    socket_.async_wait(asio::socket_base::wait_read,
-                       [self = session_ref(this)](const asio::error_code& ec) { self->on_readable(ec); });
-  } else if (unread_) {
-    // The last wake-up stopped before the socket was drained, so no new
-    // report will come for what is left: read it on the loop's next turn.
-    asio::post(this_worker().io(), [self = session_ref(this)] { self->on_readable({}); });
-  } else if (!edge_wait_) {
-    edge_wait_ = true;
-    ++refs_;  // as a pending wait would
+  switch (input_.next_wait()) {
+    case edge_input::wait_by::asio:
+      socket_.async_wait(asio::socket_base::wait_read,
+                         [self = session_ref(this)](const asio::error_code& ec) { self->on_readable(ec); });
+      break;
+    case edge_input::wait_by::next_turn:
+      // No new report will come for what the last wake-up left.
+      asio::post(this_worker().io(), [self = session_ref(this)] { self->on_readable({}); });
+      break;
+    case edge_input::wait_by::report:
+      ++refs_;  // as a pending wait would
+      break;
+    case edge_input::wait_by::nothing:
+      break;
   }
 }
 
 void session::on_ready(platform::input_state input) {
-  unread_ = true;
-  if (input == platform::input_state::ending) ending_ = true;
-  if (!edge_wait_) return;  // reading, paused or closing: the next read finds it
+  if (!input_.reported(input)) return;
   const session_ref keep(this);
-  stop_edge_wait();
+  --refs_;  // the wait's own; `keep` holds the session
   on_readable({});
-}
-
-void session::stop_edge_wait() {
-  // The caller holds a reference, so dropping the wait's own is safe.
-  if (!edge_wait_) return;
-  edge_wait_ = false;
-  --refs_;
 }
 
 void session::on_readable(const asio::error_code& ec) {
@@ -231,15 +226,13 @@ void session::on_readable(const asio::error_code& ec) {
     return;
   }
   if (paused_ && state_ == state::open) return;  // resume_reading() re-arms the wait
-  // Until a read shows the socket drained, input may be left that no
-  // report will announce (this wake-up may stop early: a pause, the limit).
-  unread_ = true;
+  input_.reading();
   char* buf = this_worker().read_buffer();
   for (int i = 0; i < max_reads_per_wakeup; ++i) {
     asio::error_code rec;
     const std::size_t n = socket_.read_some(asio::buffer(buf, worker::read_buffer_size), rec);
     if (rec == asio::error::would_block || rec == asio::error::try_again) {
-      unread_ = false;
+      input_.drained();
       break;
     }
     if (rec == asio::error::eof) {
@@ -266,10 +259,7 @@ void session::on_readable(const asio::error_code& ec) {
     // no session_ref is held; both are false (`self` holds this session).
     if (state_ == state::open && !handle_input(buf, n)) return;  // NOLINT(clang-analyzer-cplusplus.NewDelete)
     if (ended()) return;
-    if (n < worker::read_buffer_size && !ending_) {  // a short read drained the socket
-      unread_ = false;
-      break;
-    }
+    if (n < worker::read_buffer_size && input_.short_read_drained()) break;
   }
   if (!ended() && state_ != state::closing) wait_readable();
 }

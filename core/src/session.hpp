@@ -128,7 +128,6 @@ class session final : public connection, private ready_target {
   void on_ready(platform::input_state input) override;
   void retain_target() override { ++refs_; }
   void release_target() override { release(); }
-  void stop_edge_wait();
   /// Frames and hands over input; false once reading must stop (paused
   /// mid-read, or the session ended). What a pause leaves is kept in `held`.
   bool handle_input(const char* data, std::size_t size);
@@ -212,10 +211,7 @@ class session final : public connection, private ready_target {
   bool buffers_parked_ : 1 = false;  // in the worker's list of buffers to free at the tick
   bool starting_ : 1 = false;        // inside start(): the handler's on_open runs
   bool read_at_start_ : 1 = false;   // resumed during on_open: start() reads at once
-  bool watched_ : 1 = false;         // in the loop's readiness set: no per-read wait
-  bool edge_wait_ : 1 = false;       // waiting for the set's report (holds a reference)
-  bool unread_ : 1 = false;          // input may be waiting that no report will announce
-  bool ending_ : 1 = false;          // the set reported end of input: read until it shows
+  edge_input input_;                 // how to wait for input (the loop's set, or Asio)
 };
 
 }  // namespace plexd::core

@@ -140,7 +140,7 @@ void session::finish() {
   if (close_is_error_) listener_->stats().errors.fetch_add(1, std::memory_order_relaxed);
   const session_ref keep(this);
   if (paused_) end_pause();
-  stop_edge_wait();
+  if (input_.stop()) --refs_;  // the report wait's own; `keep` holds the session
   listener_->get_handler().on_close(*this);
   if (deadline_ != 0) this_worker().remove_deadline();
   this_worker().remove(this);

@@ -148,7 +148,7 @@ void upstream_link::connected() {
     flush();
   }
   if (phase_ != phase::open) return;
-  watched_ = worker::current().watch_input(socket_.native_handle(), *this);
+  input_.watch(worker::current().watch_input(socket_.native_handle(), *this));
   client_.resume_reading();
   wait_readable();
 }

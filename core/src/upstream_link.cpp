@@ -84,26 +84,27 @@ void upstream_link::wait_writable() {
 void upstream_link::wait_readable() {
   if (reading_ || read_paused_ || upstream_eof_ || phase_ != phase::open) return;
   reading_ = true;
-  if (!watched_) {
-    socket_.async_wait(tcp::socket::wait_read,
-                       [this, keep = hold(client_)](const asio::error_code& ec) { on_readable(ec); });
-  } else if (unread_) {
-    // The last wake-up stopped before the socket was drained, so no new
-    // report will come for what is left: read it on the loop's next turn.
-    asio::post(worker::current().io(), [this, keep = hold(client_)] { on_readable({}); });
-  } else {
-    edge_wait_ = true;
-    client_.retain();  // as a pending wait would
+  switch (input_.next_wait()) {
+    case edge_input::wait_by::asio:
+      socket_.async_wait(tcp::socket::wait_read,
+                         [this, keep = hold(client_)](const asio::error_code& ec) { on_readable(ec); });
+      break;
+    case edge_input::wait_by::next_turn:
+      // No new report will come for what the last wake-up left.
+      asio::post(worker::current().io(), [this, keep = hold(client_)] { on_readable({}); });
+      break;
+    case edge_input::wait_by::report:
+      client_.retain();  // as a pending wait would
+      break;
+    case edge_input::wait_by::nothing:
+      break;
   }
 }
 
 void upstream_link::on_ready(platform::input_state input) {
-  unread_ = true;
-  if (input == platform::input_state::ending) ending_ = true;
-  if (!edge_wait_) return;  // reading, paused or done: the next read finds it
-  edge_wait_ = false;
+  if (!input_.reported(input)) return;
   const hold keep(client_);
-  client_.release();
+  client_.release();  // the wait's own; `keep` holds the client
   on_readable({});
 }
 
@@ -111,7 +112,7 @@ void upstream_link::on_readable(const asio::error_code& ec) {
   reading_ = false;
   if (phase_ != phase::open) return;
   if (ec) return upstream_failed();
-  unread_ = true;  // until a read shows the socket drained (see session::on_readable)
+  input_.reading();
   char* buf = worker::current().read_buffer();
   const std::size_t limit = pool_->options().buffer;
   for (int i = 0; i < max_reads_per_wakeup; ++i) {
@@ -126,7 +127,7 @@ void upstream_link::on_readable(const asio::error_code& ec) {
     asio::error_code rec;
     const std::size_t n = socket_.read_some(asio::buffer(buf, room), rec);
     if (would_block(rec)) {
-      unread_ = false;
+      input_.drained();
       break;
     }
     if (rec == asio::error::eof) {
@@ -141,10 +142,7 @@ void upstream_link::on_readable(const asio::error_code& ec) {
     target_->bytes_down.fetch_add(n, std::memory_order_relaxed);
     client_.send_now(std::string_view(buf, n));
     if (phase_ != phase::open) return;
-    if (n < room && !ending_) {  // a short read drained the socket
-      unread_ = false;
-      break;
-    }
+    if (n < room && input_.short_read_drained()) break;
   }
   wait_readable();
 }
@@ -209,10 +207,7 @@ void upstream_link::close_socket() {
   asio::error_code ignored;
   socket_.close(ignored);  // cancels pending waits; they hold the client
   out_.reset();
-  if (edge_wait_) {
-    edge_wait_ = false;
-    client_.release();  // every caller holds the client too
-  }
+  if (input_.stop()) client_.release();  // the report wait's; every caller holds the client too
 }
 
 }  // namespace plexd::core

@@ -101,11 +101,8 @@ class upstream_link final : public connection_state, private ready_target {
   bool client_eof_ : 1 = false;
   bool upstream_eof_ : 1 = false;
   bool fin_sent_ : 1 = false;
-  bool counted_ : 1 = false;
-  bool watched_ : 1 = false;    // in the loop's readiness set: no per-read wait
-  bool edge_wait_ : 1 = false;  // waiting for the set's report (holds the client)
-  bool unread_ : 1 = false;     // input may be waiting that no report will announce
-  bool ending_ : 1 = false;     // the set reported end of input: read until it shows  // counted in target_->active
+  bool counted_ : 1 = false;  // counted in target_->active
+  edge_input input_;          // how to wait for input (the loop's set, or Asio)
 };
 
 }  // namespace plexd::core
