@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <fstream>
+#include <memory>
 #include <regex>
 #include <thread>
 
@@ -80,6 +81,51 @@ TEST_CASE("forward sends a PROXY v2 header with the client's address first", "[f
   CHECK(u16(24) == c.local_port());
   CHECK(u16(26) == d.port("fwd"));
   CHECK(got.substr(28) == "hi");
+}
+
+TEST_CASE("forward over IPv6: a [::1] listener and upstream, PROXY headers that say TCP6", "[forward]") {
+  std::unique_ptr<upstream_server> sink;
+  try {
+    sink = std::make_unique<upstream_server>(upstream_server::mode::record, "", "", 0, "::1");
+  } catch (const std::exception& e) {
+    // Only a host without an IPv6 loopback may skip, and only for that reason.
+    REQUIRE_THAT(std::string(e.what()), Catch::Contains("ddress"));
+    WARN("skipped: no IPv6 loopback here");
+    return;
+  }
+  const auto upstreams = "upstreams = [\"" + sink->address() + "\"]\n";
+  plexd_daemon d(listener_toml("v1", "forward", upstreams + "proxy_protocol = \"v1\"", "[::1]:0") +
+                 listener_toml("v2", "forward", upstreams + "proxy_protocol = \"v2\"", "[::1]:0"));
+  REQUIRE(d.wait_ready());
+
+  client a;
+  REQUIRE(a.connect(d.port("v1"), 5s, "::1"));
+  a.send("hi");
+  a.shutdown_send();
+  const auto line =
+      "PROXY TCP6 ::1 ::1 " + std::to_string(a.local_port()) + " " + std::to_string(d.port("v1")) + "\r\n";
+  CHECK(a.read_line() == "bytes=" + std::to_string(line.size() + 2));
+  CHECK(sink->received(0) == line + "hi");
+
+  client b;
+  REQUIRE(b.connect(d.port("v2"), 5s, "::1"));
+  b.send("hi");
+  b.shutdown_send();
+  CHECK(b.read_line() == "bytes=54");  // 16 + 36 address bytes + "hi"
+  const auto got = sink->received(1);
+  REQUIRE(got.size() == 54);
+  CHECK(got.substr(12, 4) == std::string("\x21\x21\x00\x24", 4));  // v2 PROXY, TCP over IPv6, 36 bytes
+  const std::string loopback6("\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\x01", 16);
+  CHECK(got.substr(16, 16) == loopback6);
+  CHECK(got.substr(32, 16) == loopback6);
+  auto u16 = [&](std::size_t at) {
+    return static_cast<unsigned>(static_cast<unsigned char>(got[at]) << 8 | static_cast<unsigned char>(got[at + 1]));
+  };
+  CHECK(u16(48) == b.local_port());
+  CHECK(u16(50) == d.port("v2"));
+  CHECK(got.substr(52) == "hi");
+  CHECK(upstream_of(d, sink->address(), "v1")["bytes_up"].as_number() == 2);
+  CHECK(upstream_of(d, sink->address(), "v2")["connects"].as_number() == 1);
 }
 
 TEST_CASE("forward status and metrics are exact after a known transfer", "[forward]") {

@@ -1,5 +1,5 @@
-// A real upstream for the forward tests: an Asio server on 127.0.0.1 in
-// its own thread, in one of a few behaviours, recording what it received.
+// A real upstream for the forward tests: an Asio server on a loopback
+// address (127.0.0.1 unless told) in its own thread, in one of a few behaviours, recording what it received.
 #pragma once
 
 #include "harness.hpp"
@@ -31,15 +31,17 @@ class upstream_server {
     flood    // send without end, never read
   };
 
-  /// `port` 0 = any free port.
-  explicit upstream_server(mode m, std::string greeting = "", std::string payload = "", std::uint16_t port = 0)
+  /// `port` 0 = any free port. Throws if `host` cannot be bound.
+  explicit upstream_server(mode m, std::string greeting = "", std::string payload = "", std::uint16_t port = 0,
+                           const std::string& host = "127.0.0.1")
       : mode_(m), greeting_(std::move(greeting)), payload_(std::move(payload)), acceptor_(io_) {
-    asio::ip::tcp::endpoint ep(asio::ip::make_address("127.0.0.1"), port);
+    asio::ip::tcp::endpoint ep(asio::ip::make_address(host), port);
     acceptor_.open(ep.protocol());
     acceptor_.set_option(asio::socket_base::reuse_address(true));
     acceptor_.bind(ep);
     acceptor_.listen();
     port_ = acceptor_.local_endpoint().port();
+    host_ = ep.address();
     accept();
     thread_ = std::thread([this] { io_.run(); });
   }
@@ -51,7 +53,10 @@ class upstream_server {
   upstream_server& operator=(const upstream_server&) = delete;
 
   std::uint16_t port() const { return port_; }
-  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+  /// host:port as a config names it ([::1]:port for IPv6).
+  std::string address() const {
+    return (host_.is_v6() ? "[" + host_.to_string() + "]" : host_.to_string()) + ":" + std::to_string(port_);
+  }
   int accepted() const { return accepted_.load(); }
   /// Bytes received on connection `i` (in accept order), so far.
   std::string received(std::size_t i) const {
@@ -180,6 +185,7 @@ class upstream_server {
   asio::io_context io_;
   asio::ip::tcp::acceptor acceptor_;
   std::uint16_t port_ = 0;
+  asio::ip::address host_;
   std::atomic<int> accepted_{0};
   mutable std::mutex mutex_;
   std::vector<std::shared_ptr<conn>> conns_;
