@@ -141,7 +141,7 @@ handler = "discard"
 #bind = "127.0.0.1:8080"
 #handler = "forward"
 ## Required, at least one: "HOST:PORT" or "[V6]:PORT"; host names are resolved
-## at connect time, without blocking.
+## at connect time, without blocking, and their addresses reused for 5 s.
 #upstreams = ["127.0.0.1:8081", "backend.example:80", "[::1]:8082"]
 ## round_robin | least_conn | first (the first healthy one in list order = failover).
 #balance = "round_robin"

@@ -26,6 +26,7 @@ struct upstream_link::connect_state {
   std::optional<tcp::resolver> resolver;
   std::optional<asio::steady_timer> timer;
   std::uint32_t number = 0;  // the attempt whose callbacks still count
+  bool resolving = false;    // the attempt waits for the resolver
 };
 
 upstream_link::upstream_link(connection& client, std::shared_ptr<const upstream_pool> pool)
@@ -49,6 +50,7 @@ void upstream_link::try_next() {
 }
 
 void upstream_link::attempt(std::uint32_t number) {
+  connecting_->resolving = false;
   // Made only on the paths that use it: a hold costs a retain and a release.
   auto done = [this, number] {
     return
@@ -81,13 +83,20 @@ void upstream_link::attempt(std::uint32_t number) {
     return;
   }
   arm_timeout(number);
+  if (auto known = target_->recent_addresses(upstream::clock::now())) {
+    asio::async_connect(socket_, *known, done());
+    return;
+  }
   auto& c = *connecting_;
   if (!c.resolver) c.resolver.emplace(worker::current().io());
+  c.resolving = true;
   c.resolver->async_resolve(target_->address().host, std::to_string(target_->address().port),
                             [this, keep = hold(client_), number, done = done()](const asio::error_code& ec,
                                                                                 const tcp::resolver::results_type& r) {
                               if (phase_ != phase::connecting || connecting_->number != number) return;
+                              connecting_->resolving = false;
                               if (ec) return on_connected(number, ec);
+                              target_->resolved(r, upstream::clock::now());
                               asio::async_connect(socket_, r, done);
                             });
 }
@@ -98,9 +107,16 @@ void upstream_link::arm_timeout(std::uint32_t number) {
   c.timer->expires_after(pool_->options().connect_timeout);
   c.timer->async_wait([this, keep = hold(client_), number](const asio::error_code& ec) {
     if (ec || phase_ != phase::connecting || connecting_->number != number) return;
-    // Cancelled operations complete with an error: on_connected moves on.
+    if (connecting_->resolving) {
+      // The system resolver cannot be interrupted and answers one name at
+      // a time: the attempt fails now, and its late answer is ignored.
+      connecting_->resolver->cancel();
+      return on_connected(number, asio::error::timed_out);
+    }
+    // A cancelled connect completes with an error: on_connected moves on.
+    // (Not called from here: a connect over several addresses must see
+    // the socket closed, or it would go on to the next one.)
     asio::error_code ignored;
-    if (connecting_->resolver) connecting_->resolver->cancel();
     socket_.close(ignored);
   });
 }
@@ -111,6 +127,7 @@ void upstream_link::on_connected(std::uint32_t number, const asio::error_code& e
   spdlog::debug("listener {}: {}: connect to upstream {} failed: {}", client_.listener_name(), client_.peer(),
                 target_->text(), ec.message());
   target_->connect_failed(pool_->options(), upstream::clock::now());
+  if (!target_->literal()) target_->forget_addresses();  // the name may point elsewhere now
   asio::error_code ignored;
   socket_.close(ignored);
   ++connecting_->number;  // the timer of this attempt no longer counts

@@ -25,6 +25,23 @@ upstream::availability upstream::available(clock::time_point now) const {
   return availability::usable;
 }
 
+std::optional<upstream::addresses> upstream::recent_addresses(clock::time_point now) const {
+  std::lock_guard lock(mutex_);
+  if (addresses_.empty() || now - resolved_at_ >= reuse_addresses_for) return std::nullopt;
+  return addresses_;
+}
+
+void upstream::resolved(const addresses& found, clock::time_point now) {
+  std::lock_guard lock(mutex_);
+  addresses_ = found;
+  resolved_at_ = now;
+}
+
+void upstream::forget_addresses() {
+  std::lock_guard lock(mutex_);
+  addresses_ = {};
+}
+
 bool upstream::reported_up() const {
   std::lock_guard lock(mutex_);
   return !down_;
@@ -229,11 +246,14 @@ void health_checker::check(const std::shared_ptr<upstream>& target) {
     });
     return;
   }
-  p->resolver.async_resolve(target->address().host, std::to_string(target->address().port),
-                            [finish, connect](const asio::error_code& ec, const tcp::resolver::results_type& r) {
-                              if (ec) return finish(upstream::check_result::failed);
-                              connect(r);
-                            });
+  // A check resolves afresh, and its answer serves the clients' connects.
+  p->resolver.async_resolve(
+      target->address().host, std::to_string(target->address().port),
+      [finish, connect, target](const asio::error_code& ec, const tcp::resolver::results_type& r) {
+        if (ec) return finish(upstream::check_result::failed);
+        target->resolved(r, upstream::clock::now());
+        connect(r);
+      });
 }
 
 }  // namespace plexd::core

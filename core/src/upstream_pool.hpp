@@ -32,6 +32,18 @@ class upstream {
   /// The address itself when the host is an IP literal (no resolving needed).
   const std::optional<asio::ip::tcp::endpoint>& literal() const { return literal_; }
 
+  /// A name's addresses are reused for this long after a resolve: a busy
+  /// listener resolves once per upstream in that time, not once per
+  /// connection (each resolve is a trip through the system resolver, one at
+  /// a time per event loop, and maybe a DNS query).
+  static constexpr std::chrono::seconds reuse_addresses_for{5};
+  using addresses = asio::ip::tcp::resolver::results_type;
+  /// The addresses of a resolve less than reuse_addresses_for ago, if any.
+  std::optional<addresses> recent_addresses(clock::time_point now) const;
+  void resolved(const addresses& found, clock::time_point now);
+  /// A connect to the remembered addresses failed: the next one resolves.
+  void forget_addresses();
+
   enum class availability : std::uint8_t { usable, passive_down, check_down };
   availability available(clock::time_point now) const;
   bool reported_up() const;
@@ -60,6 +72,8 @@ class upstream {
   std::string text_;
   std::optional<asio::ip::tcp::endpoint> literal_;
   mutable std::mutex mutex_;
+  addresses addresses_;
+  clock::time_point resolved_at_{};
   clock::time_point window_start_{};
   clock::time_point down_until_{};
   unsigned fails_ = 0;

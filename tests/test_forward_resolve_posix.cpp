@@ -1,0 +1,83 @@
+// Forward upstreams given by name, with the system resolver replaced by a
+// preloaded stand-in (tests/support/resolve_shim.cpp): how often the daemon
+// resolves, and what a resolver that does not answer costs a client.
+#include <catch2/catch.hpp>
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <map>
+#include <string>
+
+#include "harness.hpp"
+#include "test_forward_upstream.hpp"
+
+using namespace plexd::test;
+
+namespace {
+
+// The daemon's environment: the stand-in resolver, logging to `log`.
+std::map<std::string, std::string> shim_env(const std::string& log) {
+  const char* asan = std::getenv("ASAN_OPTIONS");
+  // A library preloaded ahead of the sanitizer's runtime is what this test
+  // wants, not a mistake for AddressSanitizer to stop.
+  return {{"LD_PRELOAD", PLEXD_RESOLVE_SHIM},
+          {"PLEXD_TEST_RESOLVE_LOG", log},
+          {"ASAN_OPTIONS", std::string(asan != nullptr ? asan : "") + ":verify_asan_link_order=0"}};
+}
+
+// How many times the daemon resolved `name`.
+int resolves_of(const std::string& log, const std::string& name) {
+  std::ifstream in(log);
+  int n = 0;
+  for (std::string line; std::getline(in, line);) n += line == name ? 1 : 0;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("forward resolves a name once for many connections, and again after a failed connect", "[forward]") {
+  upstream_server a(upstream_server::mode::echo, "a\n");
+  temp_dir dir;
+  const auto log = dir.file("resolves.log");
+  const auto named = "counted.test:" + std::to_string(a.port());
+  plexd_daemon d(forward_toml({named}), "", shim_env(log));
+  REQUIRE(d.wait_ready());
+  for (int i = 0; i < 20; ++i) {
+    client c;
+    REQUIRE(reached(d, c) == "a");
+  }
+  // Twenty connections within the reuse period: one trip to the resolver.
+  CHECK(resolves_of(log, "counted.test") == 1);
+  CHECK(upstream_of(d, named)["connects"].as_number() == 20);
+
+  // The name's addresses stop answering: they are forgotten, and the next
+  // connection asks the resolver again.
+  a.kill();
+  client refused;
+  REQUIRE(refused.connect(d.port("fwd")));
+  CHECK_FALSE(refused.read_line().has_value());
+  CHECK(resolves_of(log, "counted.test") == 1);
+  client next;
+  REQUIRE(next.connect(d.port("fwd")));
+  CHECK_FALSE(next.read_line().has_value());
+  CHECK(resolves_of(log, "counted.test") == 2);
+}
+
+TEST_CASE("forward: a resolver that does not answer costs a client connect_timeout, not its delay", "[forward]") {
+  upstream_server b(upstream_server::mode::echo, "b\n");
+  temp_dir dir;
+  const auto log = dir.file("resolves.log");
+  // "slow." names take the stand-in resolver 8 s to answer.
+  const auto slow = "slow.test:" + std::to_string(dead_port());
+  plexd_daemon d(forward_toml({slow, b.address()}, "balance = \"first\"\nconnect_timeout = \"500ms\""), "",
+                 shim_env(log));
+  REQUIRE(d.wait_ready());
+  const auto start = std::chrono::steady_clock::now();
+  client c;
+  CHECK(reached(d, c) == "b");
+  const auto waited = std::chrono::steady_clock::now() - start;
+  CHECK(waited < std::chrono::seconds(4));
+  CHECK(resolves_of(log, "slow.test") == 1);
+  CHECK(upstream_of(d, slow)["connect_failures"].as_number() == 1);
+}
