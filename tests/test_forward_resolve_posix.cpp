@@ -8,6 +8,7 @@
 #include <fstream>
 #include <map>
 #include <string>
+#include <thread>
 
 #include "harness.hpp"
 #include "test_forward_upstream.hpp"
@@ -80,4 +81,27 @@ TEST_CASE("forward: a resolver that does not answer costs a client connect_timeo
   CHECK(waited < std::chrono::seconds(4));
   CHECK(resolves_of(log, "slow.test") == 1);
   CHECK(upstream_of(d, slow)["connect_failures"].as_number() == 1);
+}
+
+TEST_CASE("forward keeps using a name's addresses while it resolves them again in the background", "[forward]") {
+  upstream_server a(upstream_server::mode::echo, "a\n");
+  temp_dir dir;
+  const auto log = dir.file("resolves.log");
+  // The stand-in answers "slowlater." names at once the first time, then in 3 s.
+  plexd_daemon d(forward_toml({"slowlater.test:" + std::to_string(a.port())}), "", shim_env(log));
+  REQUIRE(d.wait_ready());
+  {
+    client c;
+    REQUIRE(reached(d, c) == "a");
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(5300));  // the documented 5 s of reuse, and a little
+  // Past the reuse period: the next connections go to the addresses they
+  // had, without waiting for the resolver, which is asked once.
+  for (int i = 0; i < 3; ++i) {
+    const auto start = std::chrono::steady_clock::now();
+    client c;
+    CHECK(reached(d, c) == "a");
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(2));
+  }
+  CHECK(resolves_of(log, "slowlater.test") == 2);
 }

@@ -18,6 +18,24 @@ namespace plexd::core {
 
 using tcp = asio::ip::tcp;
 
+namespace {
+
+// Resolves a name again for the connections after this one, which use the
+// older addresses meanwhile. The resolver lives as long as its answer.
+void refresh_addresses(const std::shared_ptr<upstream>& target) {
+  auto resolver = std::make_shared<tcp::resolver>(worker::current().io());
+  resolver->async_resolve(target->address().host, std::to_string(target->address().port),
+                          [target, resolver](const asio::error_code& ec, const tcp::resolver::results_type& found) {
+                            if (ec == asio::error::operation_aborted) return;
+                            if (!ec) return target->resolved(found, upstream::clock::now());
+                            spdlog::debug("upstream {}: resolving again failed ({}); the last addresses stay in use",
+                                          target->text(), ec.message());
+                            target->refresh_failed(upstream::clock::now());
+                          });
+}
+
+}  // namespace
+
 /// What a connect needs, freed once connected. The resolver and the timer
 /// are made only when needed: a literal address needs no resolver, and a
 /// connect that completes at once (loopback) needs no timeout.
@@ -83,8 +101,10 @@ void upstream_link::attempt(std::uint32_t number) {
     return;
   }
   arm_timeout(number);
-  if (auto known = target_->recent_addresses(upstream::clock::now())) {
-    asio::async_connect(socket_, *known, done());
+  auto known = target_->addresses_for(upstream::clock::now());
+  if (known.refresh) refresh_addresses(target_);
+  if (known.found) {
+    asio::async_connect(socket_, *known.found, done());
     return;
   }
   auto& c = *connecting_;

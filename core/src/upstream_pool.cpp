@@ -25,15 +25,25 @@ upstream::availability upstream::available(clock::time_point now) const {
   return availability::usable;
 }
 
-std::optional<upstream::addresses> upstream::recent_addresses(clock::time_point now) const {
+upstream::known_addresses upstream::addresses_for(clock::time_point now) {
   std::lock_guard lock(mutex_);
-  if (addresses_.empty() || now - resolved_at_ >= reuse_addresses_for) return std::nullopt;
-  return addresses_;
+  if (addresses_.empty()) return {};
+  if (now - resolved_at_ < reuse_addresses_for) return {addresses_, false};
+  // A background resolve that has not answered within a period is given
+  // up on: another caller asks again.
+  const bool in_flight = refresh_started_ > resolved_at_ && now - refresh_started_ < reuse_addresses_for;
+  if (!in_flight) refresh_started_ = now;
+  return {addresses_, !in_flight};
 }
 
 void upstream::resolved(const addresses& found, clock::time_point now) {
   std::lock_guard lock(mutex_);
   addresses_ = found;
+  resolved_at_ = now;
+}
+
+void upstream::refresh_failed(clock::time_point now) {
+  std::lock_guard lock(mutex_);
   resolved_at_ = now;
 }
 

@@ -38,9 +38,17 @@ class upstream {
   /// a time per event loop, and maybe a DNS query).
   static constexpr std::chrono::seconds reuse_addresses_for{5};
   using addresses = asio::ip::tcp::resolver::results_type;
-  /// The addresses of a resolve less than reuse_addresses_for ago, if any.
-  std::optional<addresses> recent_addresses(clock::time_point now) const;
+  struct known_addresses {
+    std::optional<addresses> found;  // none: resolve before connecting
+    bool refresh = false;            // older than reuse_addresses_for: resolve again meanwhile
+  };
+  /// The addresses to connect to. Older ones are still used while one
+  /// caller at a time (refresh) resolves again in the background, so that a
+  /// slow resolver delays no client. None after a failed connect.
+  known_addresses addresses_for(clock::time_point now);
   void resolved(const addresses& found, clock::time_point now);
+  /// A background resolve failed: the last addresses serve another period.
+  void refresh_failed(clock::time_point now);
   /// A connect to the remembered addresses failed: the next one resolves.
   void forget_addresses();
 
@@ -74,6 +82,7 @@ class upstream {
   mutable std::mutex mutex_;
   addresses addresses_;
   clock::time_point resolved_at_{};
+  clock::time_point refresh_started_{};  // a background resolve, if later than resolved_at_
   clock::time_point window_start_{};
   clock::time_point down_until_{};
   unsigned fails_ = 0;

@@ -1,12 +1,14 @@
 // A stand-in for the system resolver, preloaded into the daemon by the
 // forward resolving tests (LD_PRELOAD, POSIX only): names under ".test"
-// (reserved, never real) resolve to 127.0.0.1, after a delay for names
-// that start with "slow.", and every such call is logged to a file, so a
-// test can see how often and how long the daemon resolves. Other names go
-// to the real resolver.
+// (reserved, never real) resolve to 127.0.0.1, and every such call is
+// logged to a file, so a test can see how often the daemon resolves.
+// "slow." names take 8 s to answer; "slowlater." names answer the first
+// call at once and every later one after 3 s. Other names go to the real
+// resolver.
 #include <dlfcn.h>
 #include <netdb.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -41,6 +43,9 @@ void log_call(const char* node) {
 extern "C" int getaddrinfo(const char* node, const char* service, const addrinfo* hints, addrinfo** res) {
   if (node == nullptr || !ends_with(node, ".test")) return real_getaddrinfo()(node, service, hints, res);
   log_call(node);
+  static std::atomic<int> later_calls{0};
   if (std::strncmp(node, "slow.", 5) == 0) std::this_thread::sleep_for(std::chrono::seconds(8));
+  if (std::strncmp(node, "slowlater.", 10) == 0 && later_calls++ > 0)
+    std::this_thread::sleep_for(std::chrono::seconds(3));
   return real_getaddrinfo()("127.0.0.1", service, hints, res);
 }
