@@ -29,9 +29,12 @@ upstream::known_addresses upstream::addresses_for(clock::time_point now) {
   std::lock_guard lock(mutex_);
   if (addresses_.empty()) return {};
   if (now - resolved_at_ < reuse_addresses_for) return {addresses_, false};
-  // A background resolve that has not answered within a period is given
-  // up on: another caller asks again.
-  const bool in_flight = refresh_started_ > resolved_at_ && now - refresh_started_ < reuse_addresses_for;
+  // A background resolve that has not answered in 30 s (the system
+  // resolver's longest wait, three servers of two 5 s tries each) is given
+  // up on: another caller asks again. Asking sooner would only queue more
+  // resolves behind it on the loop's one resolver thread.
+  constexpr auto given_up_after = std::chrono::seconds(30);
+  const bool in_flight = refresh_started_ > resolved_at_ && now - refresh_started_ < given_up_after;
   if (!in_flight) refresh_started_ = now;
   return {addresses_, !in_flight};
 }
