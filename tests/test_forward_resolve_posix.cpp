@@ -65,6 +65,26 @@ TEST_CASE("forward resolves a name once for many connections, and again after a 
   CHECK(resolves_of(log, "counted.test") == 2);
 }
 
+TEST_CASE("forward tries every address of a name in turn", "[forward]") {
+  upstream_server a(upstream_server::mode::echo, "a\n");
+  temp_dir dir;
+  const auto log = dir.file("resolves.log");
+  // The stand-in answers "twoaddr." names with 127.0.0.2, where nothing
+  // listens, then 127.0.0.1.
+  const auto named = "twoaddr.test:" + std::to_string(a.port());
+  plexd_daemon d(forward_toml({named}), "", shim_env(log));
+  REQUIRE(d.wait_ready());
+  for (int i = 0; i < 2; ++i) {
+    client c;
+    CHECK(reached(d, c) == "a");
+  }
+  // The name is the upstream: an address that refused on the way to one
+  // that answered is not a failed connect.
+  CHECK(upstream_of(d, named)["connects"].as_number() == 2);
+  CHECK(upstream_of(d, named)["connect_failures"].as_number() == 0);
+  CHECK(resolves_of(log, "twoaddr.test") == 1);
+}
+
 TEST_CASE("forward: a resolver that does not answer costs a client connect_timeout, not its delay", "[forward]") {
   upstream_server b(upstream_server::mode::echo, "b\n");
   temp_dir dir;
