@@ -268,20 +268,20 @@ TEST_CASE("a refused prefix stays refused whatever follows", "[proxy_protocol]")
 
 namespace {
 
-asio::ip::tcp::endpoint ep(const char* address, std::uint16_t port) {
+asio::ip::tcp::endpoint endpoint_of(const char* address, std::uint16_t port) {
   return {asio::ip::make_address(address), port};
 }
 
 }  // namespace
 
 TEST_CASE("the header sent is the exact text or block, and reads back as the same addresses", "[proxy_protocol]") {
-  const auto v4 = proxy::encode(proxy::version::v1, ep("192.0.2.7", 51234), ep("198.51.100.1", 80));
+  const auto v4 = proxy::encode(proxy::version::v1, endpoint_of("192.0.2.7", 51234), endpoint_of("198.51.100.1", 80));
   CHECK(v4 == "PROXY TCP4 192.0.2.7 198.51.100.1 51234 80\r\n");
-  const auto v6 = proxy::encode(proxy::version::v1, ep("2001:db8::7", 1), ep("::1", 65535));
+  const auto v6 = proxy::encode(proxy::version::v1, endpoint_of("2001:db8::7", 1), endpoint_of("::1", 65535));
   CHECK(v6 == "PROXY TCP6 2001:db8::7 ::1 1 65535\r\n");
-  CHECK(proxy::encode(proxy::version::v2, ep("192.0.2.7", 0x1234), ep("198.51.100.1", 80)) ==
+  CHECK(proxy::encode(proxy::version::v2, endpoint_of("192.0.2.7", 0x1234), endpoint_of("198.51.100.1", 80)) ==
         v2(0x21, 0x11, std::string("\xC0\x00\x02\x07\xC6\x33\x64\x01\x12\x34\x00\x50", 12)));
-  const auto block6 = proxy::encode(proxy::version::v2, ep("2001:db8::7", 1), ep("::1", 2));
+  const auto block6 = proxy::encode(proxy::version::v2, endpoint_of("2001:db8::7", 1), endpoint_of("::1", 2));
   REQUIRE(block6.size() == 16 + 36);
   CHECK(block6.substr(12, 4) == std::string("\x21\x21\x00\x24", 4));
   for (const auto& header : {v4, v6, block6}) {
@@ -298,8 +298,8 @@ TEST_CASE("the header sent is the exact text or block, and reads back as the sam
 TEST_CASE("an IPv4 client on a dual-stack listener is announced as TCP4", "[proxy_protocol]") {
   // The upstream expects the address the client has, not the socket's
   // IPv4-mapped spelling of it.
-  const auto client = ep("::ffff:192.0.2.7", 40000);
-  const auto local = ep("::ffff:127.0.0.1", 8000);
+  const auto client = endpoint_of("::ffff:192.0.2.7", 40000);
+  const auto local = endpoint_of("::ffff:127.0.0.1", 8000);
   CHECK(proxy::encode(proxy::version::v1, client, local) == "PROXY TCP4 192.0.2.7 127.0.0.1 40000 8000\r\n");
   const auto block = proxy::encode(proxy::version::v2, client, local);
   REQUIRE(block.size() == 16 + 12);
@@ -308,8 +308,8 @@ TEST_CASE("an IPv4 client on a dual-stack listener is announced as TCP4", "[prox
 }
 
 TEST_CASE("mixed families, which no header can describe, are sent as UNKNOWN and UNSPEC", "[proxy_protocol]") {
-  const auto client = ep("2001:db8::7", 40000);
-  const auto local = ep("127.0.0.1", 8000);
+  const auto client = endpoint_of("2001:db8::7", 40000);
+  const auto local = endpoint_of("127.0.0.1", 8000);
   CHECK(proxy::encode(proxy::version::v1, client, local) == "PROXY UNKNOWN\r\n");
   const auto block = proxy::encode(proxy::version::v2, client, local);
   CHECK(block == v2(0x21, 0x00, ""));
