@@ -85,6 +85,36 @@ TEST_CASE("forward tries every address of a name in turn", "[forward]") {
   CHECK(resolves_of(log, "twoaddr.test") == 1);
 }
 
+TEST_CASE("forward gives each address of a name its own connect_timeout, then goes first to the one that answered",
+          "[forward]") {
+  upstream_server a(upstream_server::mode::echo, "a\n");
+  // 127.0.0.2 on the same port: a listener whose queue one waiting
+  // connection fills, so that a connect there is never answered.
+  asio::io_context io;
+  asio::ip::tcp::acceptor hole(io);
+  const asio::ip::tcp::endpoint hole_at(asio::ip::make_address("127.0.0.2"), a.port());
+  hole.open(hole_at.protocol());
+  hole.bind(hole_at);
+  hole.listen(0);
+  asio::ip::tcp::socket filler(io);
+  filler.connect(hole_at);
+  temp_dir dir;
+  // The stand-in answers "twoaddr." names with 127.0.0.2, then 127.0.0.1.
+  const auto named = "twoaddr.test:" + std::to_string(a.port());
+  plexd_daemon d(forward_toml({named}, "connect_timeout = \"1s\""), "", shim_env(dir.file("resolves.log")));
+  REQUIRE(d.wait_ready());
+  {
+    client c;
+    CHECK(reached(d, c) == "a");  // after 127.0.0.2's second
+  }
+  const auto start = std::chrono::steady_clock::now();
+  client c;
+  CHECK(reached(d, c) == "a");
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::milliseconds(500));
+  CHECK(upstream_of(d, named)["connects"].as_number() == 2);
+  CHECK(upstream_of(d, named)["connect_failures"].as_number() == 0);
+}
+
 TEST_CASE("forward: a resolver that does not answer costs a client connect_timeout, not its delay", "[forward]") {
   upstream_server b(upstream_server::mode::echo, "b\n");
   temp_dir dir;

@@ -145,8 +145,9 @@ handler = "discard"
 #upstreams = ["127.0.0.1:8081", "backend.example:80", "[::1]:8082"]
 ## round_robin | least_conn | first (the first healthy one in list order = failover).
 #balance = "round_robin"
-## Per connect attempt; a failed attempt moves on to the next healthy upstream,
-## at most once per upstream. When none answers the client is closed (an error).
+## Per connect attempt (each address of a name, and resolving it); a failed
+## upstream moves on to the next healthy one, at most once per upstream. When
+## none answers the client is closed (an error).
 #connect_timeout = "5s"
 ## Passive health: max_fails failed connects within fail_timeout skip an upstream
 ## for fail_timeout (0 = never skip).

@@ -1,8 +1,8 @@
 // The upstream side's connect: pick an upstream, resolve it if it is a
-// name, connect with a timeout, and move on to the next upstream on failure.
+// name, connect to its addresses in turn, each with a timeout, and move on
+// to the next upstream when none answers.
 #include <spdlog/spdlog.h>
 
-#include <asio/connect.hpp>
 #include <asio/steady_timer.hpp>
 
 #include <optional>
@@ -43,8 +43,10 @@ struct upstream_link::connect_state {
   std::vector<bool> tried;
   std::optional<tcp::resolver> resolver;
   std::optional<asio::steady_timer> timer;
-  std::uint32_t number = 0;  // the attempt whose callbacks still count
-  bool resolving = false;    // the attempt waits for the resolver
+  std::uint32_t number = 0;              // the attempt whose callbacks still count
+  bool resolving = false;                // the attempt waits for the resolver
+  std::vector<tcp::endpoint> addresses;  // the upstream's, tried in turn
+  std::size_t next_address = 0;
 };
 
 upstream_link::upstream_link(connection& client, std::shared_ptr<const upstream_pool> pool)
@@ -68,57 +70,64 @@ void upstream_link::try_next() {
 }
 
 void upstream_link::attempt(std::uint32_t number) {
-  connecting_->resolving = false;
-  // Made only on the paths that use it: a hold costs a retain and a release.
-  auto done = [this, number] {
-    return
-        [this, keep = hold(client_), number](const asio::error_code& ec, const auto&...) { on_connected(number, ec); };
-  };
+  auto& c = *connecting_;
+  c.resolving = false;
+  c.addresses.clear();
+  c.next_address = 0;
   if (const auto& ep = target_->literal()) {
-    // Non-blocking before the connect: Asio then skips its own ioctl, and
-    // the writes later need the flag anyway (see connected()).
-    asio::error_code ec;
-    socket_.open(ep->protocol(), ec);
-    if (!ec) socket_.non_blocking(true, ec);
-    if (ec) return on_connected(number, ec);
-    switch (platform::start_connect(socket_.native_handle(), *ep, ec)) {
-      case platform::connect_progress::done:
-        return on_connected(number, {});
-      case platform::connect_progress::failed:
-        return on_connected(number, ec);
-      case platform::connect_progress::pending:
-        arm_timeout(number);
-        socket_.async_wait(tcp::socket::wait_write,
-                           [this, keep = hold(client_), number](const asio::error_code& wait_ec) {
-                             on_connected(number, wait_ec ? wait_ec : platform::connect_error(socket_.native_handle()));
-                           });
-        return;
-      case platform::connect_progress::not_here:
-        break;
-    }
-    arm_timeout(number);
-    socket_.async_connect(*ep, done());
-    return;
+    c.addresses.push_back(*ep);
+    return connect_next_address(number);
   }
-  arm_timeout(number);
   auto known = target_->addresses_for(upstream::clock::now());
   if (known.refresh) refresh_addresses(target_);
   if (known.found) {
-    asio::async_connect(socket_, *known.found, done());
-    return;
+    c.addresses = std::move(*known.found);
+    return connect_next_address(number);
   }
-  auto& c = *connecting_;
+  arm_timeout(number);
   if (!c.resolver) c.resolver.emplace(worker::current().io());
   c.resolving = true;
-  c.resolver->async_resolve(target_->address().host, std::to_string(target_->address().port),
-                            [this, keep = hold(client_), number, done = done()](const asio::error_code& ec,
-                                                                                const tcp::resolver::results_type& r) {
-                              if (phase_ != phase::connecting || connecting_->number != number) return;
-                              connecting_->resolving = false;
-                              if (ec) return on_connected(number, ec);
-                              target_->resolved(r, upstream::clock::now());
-                              asio::async_connect(socket_, r, done);
-                            });
+  c.resolver->async_resolve(
+      target_->address().host, std::to_string(target_->address().port),
+      [this, keep = hold(client_), number](const asio::error_code& ec, const tcp::resolver::results_type& found) {
+        if (phase_ != phase::connecting || connecting_->number != number) return;
+        connecting_->resolving = false;
+        if (ec) return on_connected(number, ec);
+        target_->resolved(found, upstream::clock::now());
+        for (const auto& entry : found) connecting_->addresses.push_back(entry.endpoint());
+        connect_next_address(++connecting_->number);
+      });
+}
+
+// One address of the upstream, with its own connect_timeout: an address
+// that never answers costs that long, then the name's next one is tried.
+void upstream_link::connect_next_address(std::uint32_t number) {
+  const tcp::endpoint ep = connecting_->addresses[connecting_->next_address++];
+  // Non-blocking before the connect: Asio then skips its own ioctl, and
+  // the writes later need the flag anyway (see connected()).
+  asio::error_code ec;
+  socket_.open(ep.protocol(), ec);
+  if (!ec) socket_.non_blocking(true, ec);
+  if (ec) return on_connected(number, ec);
+  switch (platform::start_connect(socket_.native_handle(), ep, ec)) {
+    case platform::connect_progress::done:
+      return on_connected(number, {});
+    case platform::connect_progress::failed:
+      return on_connected(number, ec);
+    case platform::connect_progress::pending:
+      arm_timeout(number);
+      socket_.async_wait(tcp::socket::wait_write,
+                         [this, keep = hold(client_), number](const asio::error_code& wait_ec) {
+                           on_connected(number, wait_ec ? wait_ec : platform::connect_error(socket_.native_handle()));
+                         });
+      return;
+    case platform::connect_progress::not_here:
+      break;
+  }
+  arm_timeout(number);
+  socket_.async_connect(ep, [this, keep = hold(client_), number](const asio::error_code& connect_ec) {
+    on_connected(number, connect_ec);
+  });
 }
 
 void upstream_link::arm_timeout(std::uint32_t number) {
@@ -134,8 +143,6 @@ void upstream_link::arm_timeout(std::uint32_t number) {
       return on_connected(number, asio::error::timed_out);
     }
     // A cancelled connect completes with an error: on_connected moves on.
-    // (Not called from here: a connect over several addresses must see
-    // the socket closed, or it would go on to the next one.)
     asio::error_code ignored;
     socket_.close(ignored);
   });
@@ -146,12 +153,15 @@ void upstream_link::on_connected(std::uint32_t number, const asio::error_code& e
   if (!ec) return connected();
   spdlog::debug("listener {}: {}: connect to upstream {} failed: {}", client_.listener_name(), client_.peer(),
                 target_->text(), ec.message());
-  target_->connect_failed(pool_->options(), upstream::clock::now());
-  if (!target_->literal()) target_->forget_addresses();  // the name may point elsewhere now
   asio::error_code ignored;
   socket_.close(ignored);
-  ++connecting_->number;  // the timer of this attempt no longer counts
-  if (connecting_->timer) connecting_->timer->cancel();
+  auto& c = *connecting_;
+  ++c.number;  // the timer of this attempt no longer counts
+  if (c.timer) c.timer->cancel();
+  // The name's other addresses come first: the upstream failed only when none answered.
+  if (c.next_address < c.addresses.size()) return connect_next_address(++c.number);
+  target_->connect_failed(pool_->options(), upstream::clock::now());
+  if (!target_->literal()) target_->forget_addresses();  // the name may point elsewhere now
   try_next();
 }
 
@@ -164,6 +174,7 @@ void upstream_link::give_up() {
 }
 
 void upstream_link::connected() {
+  if (!target_->literal()) target_->connected_to(connecting_->addresses[connecting_->next_address - 1]);
   connecting_.reset();  // cancels the timer: its callback sees the new phase
   phase_ = phase::open;
   target_->connect_succeeded();

@@ -5,6 +5,7 @@
 #include <asio/connect.hpp>
 
 #include <algorithm>
+#include <iterator>
 #include <limits>
 
 namespace plexd::core {
@@ -39,10 +40,25 @@ upstream::known_addresses upstream::addresses_for(clock::time_point now) {
   return {addresses_, !in_flight};
 }
 
-void upstream::resolved(const addresses& found, clock::time_point now) {
+void upstream::resolved(const tcp::resolver::results_type& found, clock::time_point now) {
+  addresses fresh;
+  for (const auto& entry : found) fresh.push_back(entry.endpoint());
   std::lock_guard lock(mutex_);
-  addresses_ = found;
+  addresses_ = std::move(fresh);
   resolved_at_ = now;
+  if (answered_) {
+    if (auto it = std::find(addresses_.begin(), addresses_.end(), *answered_); it != addresses_.end()) {
+      std::rotate(addresses_.begin(), it, std::next(it));
+    }
+  }
+}
+
+void upstream::connected_to(const tcp::endpoint& address) {
+  std::lock_guard lock(mutex_);
+  answered_ = address;
+  if (auto it = std::find(addresses_.begin(), addresses_.end(), address); it != addresses_.end()) {
+    std::rotate(addresses_.begin(), it, std::next(it));
+  }
 }
 
 void upstream::refresh_failed(clock::time_point now) {

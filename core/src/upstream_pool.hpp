@@ -37,7 +37,7 @@ class upstream {
   /// connection (each resolve is a trip through the system resolver, one at
   /// a time per event loop, and maybe a DNS query).
   static constexpr std::chrono::seconds reuse_addresses_for{5};
-  using addresses = asio::ip::tcp::resolver::results_type;
+  using addresses = std::vector<asio::ip::tcp::endpoint>;
   struct known_addresses {
     std::optional<addresses> found;  // none: resolve before connecting
     bool refresh = false;            // older than reuse_addresses_for: resolve again meanwhile
@@ -46,7 +46,10 @@ class upstream {
   /// caller at a time (refresh) resolves again in the background, so that a
   /// slow resolver delays no client. None after a failed connect.
   known_addresses addresses_for(clock::time_point now);
-  void resolved(const addresses& found, clock::time_point now);
+  /// A resolve's answer. The address that answered last stays first.
+  void resolved(const asio::ip::tcp::resolver::results_type& found, clock::time_point now);
+  /// A connect to `address` succeeded: later connects try it first.
+  void connected_to(const asio::ip::tcp::endpoint& address);
   /// A background resolve failed: the last addresses serve another period.
   void refresh_failed(clock::time_point now);
   /// A connect to the remembered addresses failed: the next one resolves.
@@ -81,6 +84,7 @@ class upstream {
   std::optional<asio::ip::tcp::endpoint> literal_;
   mutable std::mutex mutex_;
   addresses addresses_;
+  std::optional<asio::ip::tcp::endpoint> answered_;  // the address that answered last
   clock::time_point resolved_at_{};
   clock::time_point refresh_started_{};  // a background resolve, if later than resolved_at_
   clock::time_point window_start_{};
