@@ -27,7 +27,10 @@ void refresh_addresses(const std::shared_ptr<upstream>& target) {
   resolver->async_resolve(target->address().host, std::to_string(target->address().port),
                           [target, resolver](const asio::error_code& ec, const tcp::resolver::results_type& found) {
                             if (ec == asio::error::operation_aborted) return;
-                            if (!ec) return target->resolved(found, upstream::clock::now());
+                            if (!ec) {
+                              target->resolved(found, upstream::clock::now());
+                              return;
+                            }
                             spdlog::debug("upstream {}: resolving again failed ({}); the last addresses stay in use",
                                           target->text(), ec.message());
                             target->refresh_failed(upstream::clock::now());
@@ -45,7 +48,7 @@ struct upstream_link::connect_state {
   std::optional<asio::steady_timer> timer;
   std::uint32_t number = 0;              // the attempt whose callbacks still count
   bool resolving = false;                // the attempt waits for the resolver
-  std::vector<tcp::endpoint> addresses;  // the upstream's, tried in turn
+  std::vector<tcp::endpoint> addresses;  // a name's, tried in turn (empty for an IP literal)
   std::size_t next_address = 0;
 };
 
@@ -74,15 +77,12 @@ void upstream_link::attempt(std::uint32_t number) {
   c.resolving = false;
   c.addresses.clear();
   c.next_address = 0;
-  if (const auto& ep = target_->literal()) {
-    c.addresses.push_back(*ep);
-    return connect_next_address(number);
-  }
+  if (const auto& ep = target_->literal()) return connect_to(*ep, number);
   auto known = target_->addresses_for(upstream::clock::now());
   if (known.refresh) refresh_addresses(target_);
   if (known.found) {
     c.addresses = std::move(*known.found);
-    return connect_next_address(number);
+    return connect_to(c.addresses[c.next_address++], number);
   }
   arm_timeout(number);
   if (!c.resolver) c.resolver.emplace(worker::current().io());
@@ -93,16 +93,17 @@ void upstream_link::attempt(std::uint32_t number) {
         if (phase_ != phase::connecting || connecting_->number != number) return;
         connecting_->resolving = false;
         if (ec) return on_connected(number, ec);
-        target_->resolved(found, upstream::clock::now());
-        for (const auto& entry : found) connecting_->addresses.push_back(entry.endpoint());
-        connect_next_address(++connecting_->number);
+        auto& state = *connecting_;
+        state.addresses = target_->resolved(found, upstream::clock::now());
+        connect_to(state.addresses[state.next_address++], ++state.number);
       });
 }
 
 // One address of the upstream, with its own connect_timeout: an address
-// that never answers costs that long, then the name's next one is tried.
-void upstream_link::connect_next_address(std::uint32_t number) {
-  const tcp::endpoint ep = connecting_->addresses[connecting_->next_address++];
+// that never answers costs that long, then a name's next one is tried.
+// `ep` may live in the connect state: nothing here reads it after a call
+// that can end the attempt.
+void upstream_link::connect_to(const tcp::endpoint& ep, std::uint32_t number) {
   // Non-blocking before the connect: Asio then skips its own ioctl, and
   // the writes later need the flag anyway (see connected()).
   asio::error_code ec;
@@ -159,7 +160,7 @@ void upstream_link::on_connected(std::uint32_t number, const asio::error_code& e
   ++c.number;  // the timer of this attempt no longer counts
   if (c.timer) c.timer->cancel();
   // The name's other addresses come first: the upstream failed only when none answered.
-  if (c.next_address < c.addresses.size()) return connect_next_address(++c.number);
+  if (c.next_address < c.addresses.size()) return connect_to(c.addresses[c.next_address++], ++c.number);
   target_->connect_failed(pool_->options(), upstream::clock::now());
   if (!target_->literal()) target_->forget_addresses();  // the name may point elsewhere now
   try_next();

@@ -68,7 +68,7 @@ class upstream_link final : public connection_state, private ready_target {
 
   void try_next();
   void attempt(std::uint32_t number);
-  void connect_next_address(std::uint32_t number);
+  void connect_to(const asio::ip::tcp::endpoint& ep, std::uint32_t number);
   void arm_timeout(std::uint32_t number);
   void on_connected(std::uint32_t number, const asio::error_code& ec);
   void give_up();

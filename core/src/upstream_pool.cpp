@@ -40,7 +40,7 @@ upstream::known_addresses upstream::addresses_for(clock::time_point now) {
   return {addresses_, !in_flight};
 }
 
-void upstream::resolved(const tcp::resolver::results_type& found, clock::time_point now) {
+upstream::addresses upstream::resolved(const tcp::resolver::results_type& found, clock::time_point now) {
   addresses fresh;
   for (const auto& entry : found) fresh.push_back(entry.endpoint());
   std::lock_guard lock(mutex_);
@@ -51,6 +51,7 @@ void upstream::resolved(const tcp::resolver::results_type& found, clock::time_po
       std::rotate(addresses_.begin(), it, std::next(it));
     }
   }
+  return addresses_;
 }
 
 void upstream::connected_to(const tcp::endpoint& address) {

@@ -46,8 +46,9 @@ class upstream {
   /// caller at a time (refresh) resolves again in the background, so that a
   /// slow resolver delays no client. None after a failed connect.
   known_addresses addresses_for(clock::time_point now);
-  /// A resolve's answer. The address that answered last stays first.
-  void resolved(const asio::ip::tcp::resolver::results_type& found, clock::time_point now);
+  /// A resolve's answer, returned as the addresses to try: the one that
+  /// answered last stays first.
+  addresses resolved(const asio::ip::tcp::resolver::results_type& found, clock::time_point now);
   /// A connect to `address` succeeded: later connects try it first.
   void connected_to(const asio::ip::tcp::endpoint& address);
   /// A background resolve failed: the last addresses serve another period.
