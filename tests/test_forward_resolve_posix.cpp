@@ -123,7 +123,8 @@ TEST_CASE("forward gives each address of a name its own connect_timeout, then go
   const auto start = std::chrono::steady_clock::now();
   client c;
   CHECK(reached(d, c) == "a");
-  CHECK(std::chrono::steady_clock::now() - start < std::chrono::milliseconds(500));
+  // Under the 1 s that 127.0.0.2 would cost, with room for a busy machine.
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::milliseconds(900));
   CHECK(upstream_of(d, named)["connects"].as_number() == 2);
   CHECK(upstream_of(d, named)["connect_failures"].as_number() == 0);
 }
