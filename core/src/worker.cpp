@@ -24,6 +24,7 @@ void worker::add(session* s) {
   if (head_ != nullptr) head_->prev_ = s;
   head_ = s;
   ++count_;
+  if (sweep_ == sweep_state::asleep && !released_) arm_sweep();
 }
 
 void worker::remove(session* s) {
@@ -96,6 +97,11 @@ void worker::flush_deferred() {
 
 void worker::start_sweep(const std::atomic<bool>* idle_checks) {
   idle_checks_ = idle_checks;
+  arm_sweep();
+}
+
+void worker::arm_sweep() {
+  sweep_ = sweep_state::armed;
   timer_.expires_after(tick_period);
   timer_.async_wait([this](const asio::error_code& ec) {
     if (!ec) on_tick();
@@ -114,7 +120,13 @@ void worker::on_tick() {
     for (auto& s : snapshot()) s->on_tick(tick_);
   }
   if (released_ && count_ == 0) return;  // stopping and nothing left: let run() return
-  start_sweep(idle_checks_);
+  if (count_ == 0 && parked_.empty()) {
+    // Nothing to time out: sleep until a session arrives. Ticks stand
+    // still meanwhile, which no session can tell.
+    sweep_ = sweep_state::asleep;
+    return;
+  }
+  arm_sweep();
 }
 
 namespace {

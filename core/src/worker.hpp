@@ -57,7 +57,9 @@ class worker {
   /// Strong references to every session, safe to act on while the list changes.
   std::vector<session_ref> snapshot();
 
-  /// Starts the sweep timer; `idle_checks` says whether any listener has an idle timeout.
+  /// Starts the sweep timer; `idle_checks` says whether any listener has an
+  /// idle timeout. The timer sleeps while the loop holds no session (an
+  /// idle daemon makes no wake-ups) and the next session wakes it.
   void start_sweep(const std::atomic<bool>* idle_checks);
   /// Runs the loop on the calling thread until it runs out of work.
   void run();
@@ -88,6 +90,9 @@ class worker {
   void remove_deadline() { --deadlines_; }
 
  private:
+  enum class sweep_state : std::uint8_t { not_started, armed, asleep };
+
+  void arm_sweep();
   void on_tick();
   void flush_deferred();
   void dispatch_ready();
@@ -105,6 +110,7 @@ class worker {
   std::vector<session_ref> flushing_;  // deferred_ of the turn being flushed (capacity reused)
   std::vector<session_ref> parked_;    // sessions whose empty buffers the next tick frees
   std::uint32_t tick_ = 1;
+  sweep_state sweep_ = sweep_state::not_started;
   std::chrono::steady_clock::time_point epoch_ = std::chrono::steady_clock::now();
   session* head_ = nullptr;
   std::size_t count_ = 0;

@@ -1,0 +1,63 @@
+// What an idle daemon costs the machine, counted by the kernel: wake-ups
+// of its threads (/proc, so POSIX only: tests/CMakeLists.txt leaves
+// test_*_posix.cpp out on Windows).
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <thread>
+
+#include "harness.hpp"
+
+using namespace plexd::test;
+
+namespace {
+
+// Times any thread of `pid` gave up the CPU to wait (one per wake-up).
+long wakeups_of(long pid) {
+  long total = 0;
+  const std::filesystem::path tasks = "/proc/" + std::to_string(pid) + "/task";
+  for (const auto& task : std::filesystem::directory_iterator(tasks)) {
+    std::ifstream in(task.path() / "status");
+    for (std::string key; in >> key;) {
+      if (key == "voluntary_ctxt_switches:") {
+        long n = 0;
+        in >> n;
+        total += n;
+      }
+    }
+  }
+  return total;
+}
+
+long wakeups_during(long pid, std::chrono::milliseconds quiet) {
+  const long before = wakeups_of(pid);
+  std::this_thread::sleep_for(quiet);
+  return wakeups_of(pid) - before;
+}
+
+}  // namespace
+
+TEST_CASE("an idle daemon sleeps - a connection wakes its timeouts", "[lifecycle]") {
+  plexd_daemon d(listener_toml("echo", "echo", "idle_timeout = \"300ms\""), "threads = 2\n");
+  REQUIRE(d.wait_ready());
+  const auto port = d.port("echo");
+  std::this_thread::sleep_for(300ms);  // the loops' first ticks
+  const long pid = d.process().pid();
+  // Two event loops with a 100 ms sweep each would wake 40 times in 2 s;
+  // what remains is the status heartbeat (every 5 s, probing each loop).
+  CHECK(wakeups_during(pid, 2s) <= 6);
+
+  // The first connection on each loop brings its sweep back: both idle
+  // clients are timed out on time.
+  client a;
+  client b;
+  REQUIRE(a.connect(port));
+  REQUIRE(b.connect(port));
+  CHECK(a.wait_closed(3s));
+  CHECK(b.wait_closed(3s));
+  // And once they are gone, the loops sleep again.
+  std::this_thread::sleep_for(300ms);
+  CHECK(wakeups_during(pid, 2s) <= 6);
+}
