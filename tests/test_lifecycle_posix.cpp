@@ -46,8 +46,11 @@ TEST_CASE("an idle daemon sleeps - a connection wakes its timeouts", "[lifecycle
   std::this_thread::sleep_for(300ms);  // the loops' first ticks
   const long pid = d.process().pid();
   // Two event loops with a 100 ms sweep each would wake 40 times in 2 s;
-  // what remains is the status heartbeat (every 5 s, probing each loop).
-  CHECK(wakeups_during(pid, 2s) <= 6);
+  // what remains is the status heartbeat (every 5 s, probing each loop),
+  // and in a sanitized build the sanitizer's own thread (ThreadSanitizer's
+  // wakes ten times a second).
+  const long most = sanitized_build() ? 26 : 6;
+  CHECK(wakeups_during(pid, 2s) <= most);
 
   // The first connection on each loop brings its sweep back: both idle
   // clients are timed out on time.
@@ -59,5 +62,5 @@ TEST_CASE("an idle daemon sleeps - a connection wakes its timeouts", "[lifecycle
   CHECK(b.wait_closed(3s));
   // And once they are gone, the loops sleep again.
   std::this_thread::sleep_for(300ms);
-  CHECK(wakeups_during(pid, 2s) <= 6);
+  CHECK(wakeups_during(pid, 2s) <= most);
 }
