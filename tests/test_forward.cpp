@@ -12,7 +12,6 @@
 #include "test_forward_upstream.hpp"
 
 using namespace plexd::test;
-using json = plexd::core::json::value;
 
 TEST_CASE("forward carries MiB-sized binary data byte-exact both ways", "[forward]") {
   const auto up_data = binary_pattern(std::size_t{3} << 20, 1);

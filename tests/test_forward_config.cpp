@@ -2,47 +2,32 @@
 // exact position, and `plexd check` on a forward listener.
 #include <catch2/catch.hpp>
 
+#include "config_text.hpp"
 #include "harness.hpp"
 #include "plexd/config/loader.hpp"
 
 using namespace plexd::config;
+using namespace plexd::test;
 using namespace std::chrono_literals;
 
 namespace {
-
-std::string all_errors(const load_result& r) {
-  std::string out;
-  for (const auto& e : r.errors) out += e.to_string() + "\n";
-  return out;
-}
 
 // A forward [[listener]] on lines 1-4; `extra` starts on line 5.
 std::string forward_listener(const std::string& extra) {
   return "[[listener]]\nname = \"f\"\nbind = \"127.0.0.1:9000\"\nhandler = \"forward\"\n" + extra;
 }
 
-forward_options parse_ok(const std::string& extra) {
+forward_options forward_ok(const std::string& extra) {
   auto r = parse_config(forward_listener(extra), "t.toml");
   INFO(all_errors(r));
   REQUIRE(r.ok());
   return std::get<forward_options>(r.cfg.listeners.at(0).options);
 }
 
-// The one error of a config, as "LINE:COL: KEY: MESSAGE".
-std::string only_error(const std::string& text) {
-  auto r = parse_config(text, "t.toml");
-  INFO(text);
-  INFO(all_errors(r));
-  REQUIRE(r.errors.size() == 1);
-  auto s = r.errors[0].to_string();
-  REQUIRE(s.rfind("t.toml:", 0) == 0);
-  return s.substr(7);
-}
-
 }  // namespace
 
 TEST_CASE("forward defaults match the contract", "[forward][config]") {
-  const auto o = parse_ok("upstreams = [\"10.0.0.5:80\"]\n");
+  const auto o = forward_ok("upstreams = [\"10.0.0.5:80\"]\n");
   REQUIRE(o.upstreams.size() == 1);
   CHECK(o.upstreams[0].host == "10.0.0.5");
   CHECK(o.upstreams[0].port == 80);
@@ -59,7 +44,7 @@ TEST_CASE("forward defaults match the contract", "[forward][config]") {
 }
 
 TEST_CASE("forward keys take every valid value", "[forward][config]") {
-  const auto o = parse_ok(
+  const auto o = forward_ok(
       "upstreams = [\"10.0.0.5:80\", \"backend.example:8080\", \"[::1]:8081\"]\n"
       "balance = \"least_conn\"\nconnect_timeout = \"250ms\"\nmax_fails = 0\nfail_timeout = 3\n"
       "health_check = \"2s\"\nhealth_rise = 3\nhealth_fall = 4\nproxy_protocol = \"v2\"\n"
@@ -78,7 +63,7 @@ TEST_CASE("forward keys take every valid value", "[forward][config]") {
   CHECK(o.proxy_protocol == proxy_header::v2);
   CHECK(o.fin_timeout == 60s);
   CHECK(o.buffer == 1024);
-  CHECK(parse_ok("upstreams = [\"a:1\"]\nbalance = \"first\"\nproxy_protocol = \"v1\"\n").balance_mode ==
+  CHECK(forward_ok("upstreams = [\"a:1\"]\nbalance = \"first\"\nproxy_protocol = \"v1\"\n").balance_mode ==
         balance::first);
 }
 
@@ -136,13 +121,13 @@ TEST_CASE("every forward config error has its position", "[forward][config]") {
 }
 
 TEST_CASE("plexd check reports forward errors as FILE:LINE:COL and summarises a valid one", "[forward][config]") {
-  plexd::test::temp_dir dir;
+  temp_dir dir;
   const auto bad = dir.write("bad.toml", forward_listener("upstreams = [\"a:1\"]\nbalance = \"fastest\"\n"));
-  auto r = plexd::test::run_plexd({"check", "-c", bad});
+  auto r = run_plexd({"check", "-c", bad});
   CHECK(r.exit_code == 1);
   CHECK(r.err.find(bad + ":6:11: listener[1].balance: 'fastest' is not one of") != std::string::npos);
   const auto good = dir.write("good.toml", forward_listener("upstreams = [\"127.0.0.1:1\", \"[::1]:2\"]\n"));
-  r = plexd::test::run_plexd({"check", "-c", good});
+  r = run_plexd({"check", "-c", good});
   INFO(r.err);
   CHECK(r.exit_code == 0);
   CHECK(r.out.find("forward") != std::string::npos);

@@ -14,7 +14,6 @@
 #include "test_forward_upstream.hpp"
 
 using namespace plexd::test;
-using json = plexd::core::json::value;
 
 namespace {
 
