@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <thread>
 #include <vector>
 
 namespace plexd::test {
@@ -48,6 +49,16 @@ bool bystander_unharmed(const char* what, double quiet, double loaded, client& p
   std::printf("[latency] %s: quiet again after the attack %.0f us\n", what, after);
   std::fflush(stdout);
   return within(std::max(quiet, after), loaded);
+}
+
+double under_attack(client& probe, const std::function<void(const std::atomic<bool>&)>& attack) {
+  std::atomic<bool> stop{false};
+  std::thread t([&] { attack(stop); });
+  std::this_thread::sleep_for(200ms);  // let the attack get going
+  const double loaded = median_echo_us(probe);
+  stop = true;
+  t.join();
+  return loaded;
 }
 
 }  // namespace plexd::test

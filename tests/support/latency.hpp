@@ -2,6 +2,11 @@
 // one listener does not hurt the clients of another.
 #pragma once
 
+#include <atomic>
+#include <functional>
+#include <string>
+#include <vector>
+
 #include "harness.hpp"
 
 namespace plexd::test {
@@ -16,5 +21,25 @@ double median_echo_us(client& c, ms period = 1s);
 /// and the larger baseline counts: noise that lasts through both
 /// measurements is the machine's, not the daemon's. Prints both figures.
 bool bystander_unharmed(const char* what, double quiet, double loaded, client& probe);
+
+/// Runs `attack` on a thread until the measurement is done; returns the
+/// bystander's median latency under attack.
+double under_attack(client& probe, const std::function<void(const std::atomic<bool>&)>& attack);
+
+/// A daemon with a bystander echo listener ("probe") beside the listeners
+/// under attack, and a client connected to it.
+struct probe_fixture {
+  explicit probe_fixture(const std::string& extra_listeners, const std::vector<std::string>& launcher = {})
+      : d(listener_toml("probe", "echo") + extra_listeners, "", {}, launcher) {}
+  /// Waits for the daemon, connects the probe and measures its quiet latency.
+  bool start() {
+    if (!d.wait_ready() || !probe.connect(d.port("probe"))) return false;
+    quiet = median_echo_us(probe);
+    return true;
+  }
+  plexd_daemon d;
+  client probe;
+  double quiet = 0;
+};
 
 }  // namespace plexd::test
