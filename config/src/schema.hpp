@@ -76,10 +76,15 @@ std::span<const handler_entry> handlers();
 const handler_entry* find_handler(std::string_view name);
 
 // The value setters of schema.cpp, shared with the handler tables kept in
-// their own files (forward_keys.cpp).
+// their own files (handler_keys.cpp, forward_keys.cpp).
 void set_duration_key(const field& f, duration& out);
 void set_unsigned_key(const field& f, std::size_t& out, std::int64_t lo, std::int64_t hi);
 int choose_key(const field& f, const std::vector<std::string_view>& allowed);
+/// For the value parsers that return an error message: reports it, if any.
+bool accepted(const field& f, const std::string& message);
+/// Instance and room names end up in Redis keys and fields: up to 64
+/// letters, digits, '-', '_' and '.'.
+bool safe_name(const std::string& v);
 
 std::span<const key_spec<handler_options>> forward_keys();
 void check_forward(const toml::table& table, const std::string& path, listener_config& out, reporter& errors);
