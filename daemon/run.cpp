@@ -17,11 +17,11 @@
 #include "plexd/core/logging.hpp"
 #include "plexd/core/metrics_http.hpp"
 #include "plexd/core/server.hpp"
-#include "plexd/platform/backend.hpp"
 #include "plexd/platform/notify.hpp"
 #include "plexd/platform/os_events.hpp"
 #include "plexd/platform/process.hpp"
 #include "plexd/platform/sockets.hpp"
+#include "status_doc.hpp"
 #include "version.hpp"
 
 namespace plexd::daemon {
@@ -66,7 +66,7 @@ class daemon_runner {
     }
     events_ = std::make_unique<platform::os_events>(
         server_->main_io(), [this] { stop(); }, [this] { reload(); });
-    last_reload_ = json_reload(reload_outcome::applied, {});
+    last_reload_ = reload_document(reload_outcome::applied, {});
     server_->start();
     if (backplane_) backplane_->start();
     spdlog::info("ready: {} listeners, {} event-loop thread(s)", cfg_.listeners.size(), threads);
@@ -196,7 +196,7 @@ class daemon_runner {
   }
 
   core::json::value reload() {
-    if (stopping_) return json_reload(reload_outcome::rejected, {"the daemon is stopping"});
+    if (stopping_) return reload_document(reload_outcome::rejected, {"the daemon is stopping"});
     platform::notify_reloading();
     spdlog::info("reload: reading {}", src_.name());
     auto loaded = load(src_);
@@ -206,7 +206,7 @@ class daemon_runner {
         errors.push_back(e.to_string());
         spdlog::error("reload rejected: {}", e.to_string());
       }
-      last_reload_ = json_reload(reload_outcome::rejected, errors);
+      last_reload_ = reload_document(reload_outcome::rejected, errors);
       platform::notify_ready(summary());
       return last_reload_;
     }
@@ -230,73 +230,18 @@ class daemon_runner {
     next.daemon.log_file = cfg_.daemon.log_file;
     cfg_ = std::move(next);
     ++generation_;
-    last_reload_ = json_reload(failures.empty() ? reload_outcome::applied : reload_outcome::partly_applied, failures);
+    last_reload_ =
+        reload_document(failures.empty() ? reload_outcome::applied : reload_outcome::partly_applied, failures);
     spdlog::info("reload: {} (config generation {})", failures.empty() ? "applied" : "applied with failures",
                  generation_);
     platform::notify_ready(summary());
     return last_reload_;
   }
 
-  // "applied": the new config is in force (perhaps with failed parts);
-  // false when it was rejected and the old one still runs.
-  enum class reload_outcome { applied, partly_applied, rejected };
-  static core::json::value json_reload(reload_outcome outcome, const std::vector<std::string>& errors) {
-    core::json::array list(errors.begin(), errors.end());
-    return core::json::object{{"ok", outcome == reload_outcome::applied},
-                              {"applied", outcome != reload_outcome::rejected},
-                              {"at", core::iso_time(std::chrono::system_clock::now())},
-                              {"errors", std::move(list)}};
-  }
-
-  static core::json::array upstreams_json(const std::vector<core::upstream_status>& list) {
-    core::json::array out;
-    for (const auto& u : list) {
-      out.push_back(core::json::object{{"address", u.address},
-                                       {"state", u.state},
-                                       {"active", u.active},
-                                       {"connects", u.connects},
-                                       {"connect_failures", u.connect_failures},
-                                       {"bytes_up", u.bytes_up},
-                                       {"bytes_down", u.bytes_down}});
-    }
-    return out;
-  }
-
   core::json::value status_json() const {
-    core::json::array listeners;
-    for (const auto& l : server_->status()) {
-      core::json::object refused_by;
-      for (const auto& [k, v] : l.refused_by) refused_by[k] = v;
-      core::json::object entry{{"name", l.name},         {"bind", l.bind},
-                               {"handler", l.handler},   {"state", l.state},
-                               {"active", l.active},     {"accepted", l.accepted},
-                               {"refused", l.refused},   {"refused_by", std::move(refused_by)},
-                               {"bytes_in", l.bytes_in}, {"bytes_out", l.bytes_out},
-                               {"errors", l.errors}};
-      if (l.handler == "forward") entry["upstreams"] = upstreams_json(l.upstreams);
-      listeners.push_back(std::move(entry));
-    }
-    const std::chrono::duration<double> up = clock::now() - started_;
-    return core::json::object{
-        {"version", version},
-        {"pid", platform::current_pid()},
-        {"uptime_s", std::round(up.count() * 10) / 10},
-        {"config_file", src_.name()},
-        {"config_generation", generation_},
-        {"last_reload", last_reload_},
-        {"threads", server_->threads()},
-        {"backend", platform::asio_backend()},
-        {"control", control_ ? control_->describe() : std::string()},
-        {"listeners", std::move(listeners)},
-        {"backplane", backplane_json()},
-    };
-  }
-
-  core::json::value backplane_json() const {
-    const auto b = backplane_ ? backplane_->status() : core::backplane_status{};
-    return core::json::object{{"state", b.state},         {"redis", b.redis},          {"instance", b.instance},
-                              {"published", b.published}, {"received", b.received},    {"reconnects", b.reconnects},
-                              {"dropped", b.dropped},     {"last_error", b.last_error}};
+    const daemon_facts facts{src_.name(), generation_, &last_reload_, clock::now() - started_,
+                             control_ ? control_->describe() : std::string()};
+    return status_document(*server_, backplane_.get(), facts);
   }
 
   const cli_args& args_;
