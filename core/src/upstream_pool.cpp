@@ -12,6 +12,15 @@ namespace plexd::core {
 
 using tcp = asio::ip::tcp;
 
+namespace {
+// The address that answered last is tried first; the others keep their order.
+void move_to_front(upstream::addresses& list, const tcp::endpoint& address) {
+  if (auto it = std::find(list.begin(), list.end(), address); it != list.end()) {
+    std::rotate(list.begin(), it, std::next(it));
+  }
+}
+}  // namespace
+
 upstream::upstream(std::string listener, config::upstream_address address)
     : listener_(std::move(listener)), address_(std::move(address)), text_(address_.to_string()) {
   asio::error_code ec;
@@ -46,20 +55,14 @@ upstream::addresses upstream::resolved(const tcp::resolver::results_type& found,
   std::lock_guard lock(mutex_);
   addresses_ = std::move(fresh);
   resolved_at_ = now;
-  if (answered_) {
-    if (auto it = std::find(addresses_.begin(), addresses_.end(), *answered_); it != addresses_.end()) {
-      std::rotate(addresses_.begin(), it, std::next(it));
-    }
-  }
+  if (answered_) move_to_front(addresses_, *answered_);
   return addresses_;
 }
 
 void upstream::connected_to(const tcp::endpoint& address) {
   std::lock_guard lock(mutex_);
   answered_ = address;
-  if (auto it = std::find(addresses_.begin(), addresses_.end(), address); it != addresses_.end()) {
-    std::rotate(addresses_.begin(), it, std::next(it));
-  }
+  move_to_front(addresses_, address);
 }
 
 void upstream::refresh_failed(clock::time_point now) {
