@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cstdio>
 #include <fstream>
 #include <memory>
 #include <regex>
@@ -114,6 +115,9 @@ TEST_CASE("metrics: 60 silent connections under a 48-descriptor limit neither sp
   const std::chrono::duration<double> episode = std::chrono::steady_clock::now() - started;
   const double cpu = cpu_seconds(pid) - cpu_before;
   INFO("episode " << episode.count() << " s, daemon CPU " << cpu << " s, " << closed << "/60 closed by the daemon");
+  std::printf(
+      "[metrics] 60 silent connections, 48 descriptors: %d/60 closed by the daemon in %.1f s, daemon CPU %.2f s\n",
+      closed, episode.count(), cpu);
   CHECK(closed == 60);
   // An idle daemon uses next to nothing; a spinning accept loop uses all
   // the core it gets (still several percent of it on a loaded machine).
