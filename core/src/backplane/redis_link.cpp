@@ -69,6 +69,7 @@ void redis_link::handshake() {
 void redis_link::command(std::string encoded, reply_fn on_reply, std::chrono::milliseconds extra) {
   if (closed_) return;
   pending_.push_back({std::move(on_reply), clock::now() + timeout_ + extra});
+  arm_watchdog();
   // Most commands find nothing queued: take the string instead of copying.
   if (out_.empty())
     out_ = std::move(encoded);
@@ -116,16 +117,25 @@ void redis_link::read_more() {
                           });
 }
 
-// One coarse timer checks the connect deadline and the oldest reply's.
+// One timer, set for the nearest deadline (the connect's, then the oldest
+// reply's), so that an idle link does not wake the loop. Replies come back
+// in order: a later command cannot be answered before the oldest one.
 void redis_link::arm_watchdog() {
-  timer_.expires_after(std::chrono::milliseconds(250));
+  if (watchdog_armed_ || closed_) return;
+  auto next = connect_deadline_;
+  if (!pending_.empty() && (next == clock::time_point{} || pending_.front().deadline < next))
+    next = pending_.front().deadline;
+  if (next == clock::time_point{}) return;
+  watchdog_armed_ = true;
+  timer_.expires_at(next);
   timer_.async_wait([self = shared_from_this()](const asio::error_code& ec) {
     if (ec || self->closed_) return;
+    self->watchdog_armed_ = false;
     const auto now = clock::now();
-    if (self->connect_deadline_ != clock::time_point{} && now > self->connect_deadline_)
+    if (self->connect_deadline_ != clock::time_point{} && now >= self->connect_deadline_)
       return self->fail("no answer from " + self->target_.describe() + " within " +
                         std::to_string(self->timeout_.count()) + " ms");
-    if (!self->pending_.empty() && now > self->pending_.front().deadline)
+    if (!self->pending_.empty() && now >= self->pending_.front().deadline)
       return self->fail("redis did not reply within " + std::to_string(self->timeout_.count()) + " ms");
     self->arm_watchdog();
   });

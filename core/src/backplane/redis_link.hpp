@@ -62,6 +62,7 @@ class redis_link : public std::enable_shared_from_this<redis_link> {
   bool write_active_ = false;
   bool open_ = false;
   bool closed_ = false;
+  bool watchdog_armed_ = false;
   std::chrono::steady_clock::time_point connect_deadline_;
   status_fn ready_, lost_;
   char read_buffer_[16384]{};
