@@ -96,8 +96,10 @@ class session final : public connection, private ready_target {
   session* prev_ = nullptr;
   session* next_ = nullptr;
 
-  /// The worker's tick: parked buffers that are still empty are freed.
-  void unpark_buffers();
+  enum class parking : std::uint8_t { kept, released };
+  /// The worker's tick: parked buffers stay while the session moved bytes
+  /// within the last second; after that they are freed if still empty.
+  parking review_parked_buffers();
 
  private:
   /// open: reading and writing; closing: flushing before a FIN; lingering:
@@ -171,8 +173,10 @@ class session final : public connection, private ready_target {
   };
   buffers& buf();
   void release_buffers_if_empty();
-  /// Keeps empty buffers until the worker's next tick (see try_flush).
+  /// Keeps empty buffers while the session is busy (see try_flush).
   void park_buffers();
+  /// How long drained buffers are kept for a session that moves no bytes.
+  static constexpr std::uint32_t buffer_keep_ticks = 10;
   /// What is kept of a drained output queue's allocation while parked.
   static constexpr std::size_t max_kept_capacity = 16384;
 

@@ -29,9 +29,11 @@ void session::park_buffers() {
   this_worker().park_buffers(this);
 }
 
-void session::unpark_buffers() {
+session::parking session::review_parked_buffers() {
+  if (!ended() && buf_ && this_worker().now_tick() - last_active_ < buffer_keep_ticks) return parking::kept;
   buffers_parked_ = false;
   release_buffers_if_empty();
+  return parking::released;
 }
 
 void session::append_output(std::string_view data) {
@@ -170,9 +172,9 @@ void session::try_flush() {
       b.out_off += written;
     }
     // Drained. A client that just got output is likely to get more soon
-    // (a chat member, a proxied stream): its buffers are kept until the
-    // worker's next tick instead of being freed and allocated again for
-    // every line; an idle session holds none after that.
+    // (a chat member, a proxied stream): its buffers are kept while it is
+    // busy instead of being freed and allocated again for every line; a
+    // session that moved no bytes for a second holds none.
     const bool had_queue = !b.out.empty();
     b.out.clear();
     if (b.out.capacity() > max_kept_capacity) std::string().swap(b.out);

@@ -110,11 +110,11 @@ void worker::arm_sweep() {
 
 void worker::on_tick() {
   ++tick_;
-  {
-    auto parked = std::move(parked_);
-    parked_.clear();
-    for (auto& s : parked) s->unpark_buffers();
+  reviewed_.swap(parked_);
+  for (auto& s : reviewed_) {
+    if (s->review_parked_buffers() == session::parking::kept) parked_.push_back(std::move(s));
   }
+  reviewed_.clear();  // may end the last reference to a closed session
   if (deadlines_ > 0 || (idle_checks_ != nullptr && idle_checks_->load(std::memory_order_relaxed))) {
     // Act on a snapshot: closing one session may close others (chat notices).
     for (auto& s : snapshot()) s->on_tick(tick_);

@@ -77,7 +77,8 @@ class worker {
   /// it (the first call of a turn posts the flush).
   void defer_flush(session* s);
 
-  /// Frees `s`'s buffers at the next tick if they are still empty then.
+  /// Frees `s`'s buffers at a tick once it is no longer busy and they are
+  /// empty.
   void park_buffers(session* s) { parked_.emplace_back(s); }
 
   /// Adds `socket` to this loop's readiness set: `target` hears of its
@@ -108,7 +109,8 @@ class worker {
   std::string batch_output_;
   std::vector<session_ref> deferred_;
   std::vector<session_ref> flushing_;  // deferred_ of the turn being flushed (capacity reused)
-  std::vector<session_ref> parked_;    // sessions whose empty buffers the next tick frees
+  std::vector<session_ref> parked_;    // sessions whose drained buffers a tick may free
+  std::vector<session_ref> reviewed_;  // parked_ of the tick under way (capacity reused)
   std::uint32_t tick_ = 1;
   sweep_state sweep_ = sweep_state::not_started;
   std::chrono::steady_clock::time_point epoch_ = std::chrono::steady_clock::now();
