@@ -73,6 +73,13 @@ TEST_CASE("endpoint: formatting brackets IPv6 and unmaps IPv4-mapped peers", "[e
   // max_per_source counts an IPv4 client the same whichever socket it came in on.
   CHECK(source_key(mapped) == source_key(asio::ip::make_address("192.0.2.7")));
   CHECK(source_key(asio::ip::make_address("2001:db8::1")) == "2001:db8::1");
+  // IPv4 text without the C library's formatter: every width of every octet.
+  using plexd::platform::address_text;
+  for (const char* v4 : {"0.0.0.0", "255.255.255.255", "1.22.133.4", "10.0.0.1", "127.0.0.1", "192.168.100.200"})
+    CHECK(address_text(asio::ip::make_address(v4)) == v4);
+  CHECK(address_text(asio::ip::make_address("::ffff:0.0.0.0")) == "0.0.0.0");
+  CHECK(address_text(asio::ip::make_address("::")) == "::");
+  CHECK(endpoint_text({asio::ip::make_address("255.255.255.255"), 65535}) == "255.255.255.255:65535");
   // Every split of a formatted endpoint gives the parts back.
   host_port hp;
   CHECK(split(join_host_port("2001:db8::1", 443), hp).empty());

@@ -66,8 +66,11 @@ class forward_handler final : public handler {
 
  private:
   // Only this handler attaches state to its connections, and that state is
-  // always an upstream_link; the checked cast costs nothing next to a read.
-  static upstream_link* link(connection& c) { return dynamic_cast<upstream_link*>(c.attached()); }
+  // always an upstream_link. A checked cast through upstream_link's two
+  // bases cost about a hundred instructions, three times per connection.
+  static upstream_link* link(connection& c) {
+    return static_cast<upstream_link*>(c.attached());  // NOLINT(cppcoreguidelines-pro-type-static-cast-downcast)
+  }
 
   std::shared_ptr<const upstream_pool> pool() const {
     std::lock_guard lock(mutex_);

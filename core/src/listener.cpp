@@ -16,6 +16,16 @@ using tcp = asio::ip::tcp;
 
 using platform::endpoint_text;
 
+namespace {
+// A peer's text and its max_per_source key share the address text: it is
+// formatted once per connection.
+peer_identity identify(const tcp::endpoint& ep) {
+  std::string key = platform::source_key(ep.address());
+  std::string text = platform::join_host_port(key, ep.port());
+  return {std::move(text), std::move(key)};
+}
+}  // namespace
+
 listener::listener(loop_context& ctx, config::listener_config cfg, std::shared_ptr<handler> h)
     : ctx_(ctx),
       cfg_(std::move(cfg)),
@@ -192,7 +202,7 @@ void listener::on_accept(const asio::error_code& ec, socket_type socket, worker&
 
 void listener::admit(socket_type socket, const tcp::endpoint& remote, worker& target) {
   asio::error_code ec;
-  peer_identity peer{endpoint_text(remote), platform::source_key(remote.address())};
+  peer_identity peer = identify(remote);
   const bool accept_proxy = cfg_.accept_proxy;
   std::optional<refusal> refused;
   if (static_cast<std::size_t>(stats_.active.load(std::memory_order_relaxed)) >= max_connections_.load()) {
@@ -240,7 +250,7 @@ void listener::start_proxied(socket_type socket, const tcp::endpoint& connecting
   }
   // UNKNOWN (v1) and LOCAL (v2) headers carry no address: the connection's own stands.
   const tcp::endpoint peer_ep = source.value_or(connecting);
-  peer_identity peer{endpoint_text(peer_ep), platform::source_key(peer_ep.address())};
+  peer_identity peer = identify(peer_ep);
   if (auto refused = access_.admit(peer_ep.address(), peer.source_key, std::chrono::steady_clock::now())) {
     stats_.count_refusal(*refused);
     log_refusal(*refused, peer.text);

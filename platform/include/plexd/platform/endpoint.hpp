@@ -34,6 +34,9 @@ std::string join_host_port(std::string_view host, std::uint16_t port);
 /// per-source keys, logs and PROXY headers all use the IPv4 address it carries.
 asio::ip::address unmapped(const asio::ip::address& a);
 
+/// The unmapped address as text (dotted quad, or IPv6 as the system writes it).
+std::string address_text(const asio::ip::address& a);
+
 /// ADDRESS:PORT as a peer is shown: unmapped, IPv6 in brackets.
 std::string endpoint_text(const asio::ip::tcp::endpoint& ep);
 
