@@ -3,6 +3,7 @@
 // test_*_posix.cpp out on Windows).
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -39,6 +40,15 @@ long wakeups_during(long pid, std::chrono::milliseconds quiet) {
   return wakeups_of(pid) - before;
 }
 
+// The status heartbeat (every 5 s) wakes every thread, and on a busy
+// machine the window it lands in can show a few wake-ups more; the next
+// 2 s cannot hold another heartbeat. The quieter of two windows is what an
+// idle daemon costs; a loop that never sleeps is loud in both.
+long idle_wakeups(long pid, long most) {
+  const long first = wakeups_during(pid, 2s);
+  return first <= most ? first : std::min(first, wakeups_during(pid, 2s));
+}
+
 }  // namespace
 
 TEST_CASE("an idle daemon sleeps - a connection wakes its timeouts", "[lifecycle]") {
@@ -52,7 +62,9 @@ TEST_CASE("an idle daemon sleeps - a connection wakes its timeouts", "[lifecycle
   // and in a sanitized build the sanitizer's own thread (ThreadSanitizer's
   // wakes ten times a second).
   const long most = sanitized_build() ? 26 : 6;
-  CHECK(wakeups_during(pid, 2s) <= most);
+  const long idle = idle_wakeups(pid, most);
+  std::printf("[lifecycle] idle daemon with two event loops: %ld wake-ups in 2 s\n", idle);
+  CHECK(idle <= most);
 
   // The first connection on each loop brings its sweep back: both idle
   // clients are timed out on time.
@@ -64,7 +76,9 @@ TEST_CASE("an idle daemon sleeps - a connection wakes its timeouts", "[lifecycle
   CHECK(b.wait_closed(3s));
   // And once they are gone, the loops sleep again.
   std::this_thread::sleep_for(300ms);
-  CHECK(wakeups_during(pid, 2s) <= most);
+  const long again = idle_wakeups(pid, most);
+  std::printf("[lifecycle] and once its clients are gone: %ld wake-ups in 2 s\n", again);
+  CHECK(again <= most);
 }
 
 TEST_CASE("an idle daemon on a backplane wakes for Redis's answers only", "[lifecycle][backplane]") {
@@ -79,7 +93,7 @@ TEST_CASE("an idle daemon on a backplane wakes for Redis's answers only", "[life
   // status heartbeat and (sanitized builds) the sanitizer's own thread as
   // above.
   const long most = sanitized_build() ? 26 : 6;
-  const long woke = wakeups_during(d->process().pid(), 2s);
+  const long woke = idle_wakeups(d->process().pid(), most);
   std::printf("[lifecycle] idle daemon on a backplane: %ld wake-ups in 2 s\n", woke);
   CHECK(woke <= most);
   // The deadlines still hold: a Redis that stops answering is noticed.
