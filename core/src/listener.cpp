@@ -83,6 +83,7 @@ platform::result<void> listener::open() {
   if (!opened) return platform::fail("listener '" + name_ + "' on " + cfg_.bind.to_string() + ": " + opened.error());
   asio::error_code ec;
   acceptor_.non_blocking(true, ec);
+  platform::prepare_accepting(acceptor_);
   return {};
 }
 
@@ -185,6 +186,8 @@ void listener::on_accept(const asio::error_code& ec, socket_type socket, worker&
     return;
   }
   backoff_.succeeded();
+  asio::error_code pec;
+  platform::prepare_accepted(socket, pec);
   admit(std::move(socket), accepted_peer_, target);
   // Take what else is waiting in the backlog without another trip
   // through the reactor (accept rate for short connections).
@@ -193,7 +196,7 @@ void listener::on_accept(const asio::error_code& ec, socket_type socket, worker&
     asio::error_code aec;
     tcp::endpoint remote;
     socket_type more(next.io());
-    acceptor_.accept(more, remote, aec);
+    platform::accept_ready(acceptor_, more, remote, aec);
     if (aec) break;  // would_block, or an error the async path will see again
     admit(std::move(more), remote, next);
   }
@@ -221,9 +224,6 @@ void listener::admit(socket_type socket, const tcp::endpoint& remote, worker& ta
   // A connection still waiting for its PROXY header holds a place too, so
   // the limit bounds what a flood of silent connections can take.
   stats_.active.fetch_add(1, std::memory_order_relaxed);
-  // Without TCP_NODELAY a small reply waits for the peer's delayed ACK (40 ms).
-  socket.set_option(tcp::no_delay(true), ec);
-  socket.non_blocking(true, ec);
   if (accept_proxy) {
     // The access rules wait for the address the header carries.
     if (!proxy_) proxy_ = std::make_shared<proxy_acceptor>(*this, ctx_);

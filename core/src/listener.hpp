@@ -23,6 +23,7 @@
 #include "plexd/core/metrics.hpp"
 #include "plexd/platform/accept_backoff.hpp"
 #include "plexd/platform/result.hpp"
+#include "plexd/platform/stream_socket.hpp"
 
 namespace plexd::core {
 
@@ -70,7 +71,7 @@ class listener : public std::enable_shared_from_this<listener> {
   /// A session admitted from `source_key` has ended.
   void session_closed(const std::string& source_key);
 
-  using socket_type = asio::basic_stream_socket<asio::ip::tcp, asio::io_context::executor_type>;
+  using socket_type = platform::stream_socket;
   /// accept_proxy: a connection's header has arrived (on its worker's
   /// thread). The carried `source` (when there is one) is the peer that the
   /// access rules judge and the session shows.

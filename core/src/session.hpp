@@ -16,6 +16,7 @@
 #include <asio/ip/tcp.hpp>
 
 #include "plexd/core/handler.hpp"
+#include "plexd/platform/stream_socket.hpp"
 #include "ready_target.hpp"
 #include "session_ref.hpp"
 
@@ -33,9 +34,7 @@ struct peer_identity {
 
 class session final : public connection, private ready_target {
  public:
-  /// A socket bound to its io_context's concrete executor: 40 bytes instead
-  /// of 88 with any_io_executor, in every idle connection and pending wait.
-  using socket_type = asio::basic_stream_socket<asio::ip::tcp, asio::io_context::executor_type>;
+  using socket_type = platform::stream_socket;
 
   /// `owner` outlives the session: a listener is dropped only once its
   /// active count is back to zero (see server::reap_drained).

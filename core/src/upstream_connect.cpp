@@ -104,11 +104,11 @@ void upstream_link::attempt(std::uint32_t number) {
 // `ep` may live in the connect state: nothing here reads it after a call
 // that can end the attempt.
 void upstream_link::connect_to(const tcp::endpoint& ep, std::uint32_t number) {
-  // Non-blocking before the connect: Asio then skips its own ioctl, and
-  // the writes later need the flag anyway (see connected()).
+  // Non-blocking from the start: the connect must not wait, and writes are
+  // offered straight to the socket later: a blocking write to an upstream
+  // whose buffer is full would stall the whole loop.
   asio::error_code ec;
-  socket_.open(ep.protocol(), ec);
-  if (!ec) socket_.non_blocking(true, ec);
+  platform::open_stream(socket_, ep.protocol(), ec);
   if (ec) return on_connected(number, ec);
   switch (platform::start_connect(socket_.native_handle(), ep, ec)) {
     case platform::connect_progress::done:
@@ -183,10 +183,6 @@ void upstream_link::connected() {
   counted_ = true;
   asio::error_code ignored;
   socket_.set_option(tcp::no_delay(true), ignored);
-  // Writes are offered straight to the socket: without this, a write to an
-  // upstream whose buffer is full would wait inside the kernel and stall
-  // the whole loop (Asio's own non-blocking flag covers only its async ops).
-  if (!socket_.non_blocking()) socket_.non_blocking(true, ignored);
   spdlog::debug("listener {}: {} joined to upstream {}", client_.listener_name(), client_.peer(), target_->text());
   const auto mode = pool_->options().proxy_protocol;
   if (mode != config::proxy_header::none) {

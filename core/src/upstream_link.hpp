@@ -16,6 +16,7 @@
 #include <utility>
 
 #include "plexd/core/handler.hpp"
+#include "plexd/platform/stream_socket.hpp"
 #include "ready_target.hpp"
 #include "upstream_pool.hpp"
 
@@ -23,7 +24,7 @@ namespace plexd::core {
 
 class upstream_link final : public connection_state, private ready_target {
  public:
-  using socket_type = asio::basic_stream_socket<asio::ip::tcp, asio::io_context::executor_type>;
+  using socket_type = platform::stream_socket;
 
   /// Must be created on the client's event-loop thread.
   upstream_link(connection& client, std::shared_ptr<const upstream_pool> pool);

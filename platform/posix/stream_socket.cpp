@@ -1,0 +1,98 @@
+#include "plexd/platform/stream_socket.hpp"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+namespace plexd::platform {
+
+namespace {
+namespace ops = asio::detail::socket_ops;
+
+// Asio keeps two per-socket facts it offers no call to set: that the
+// descriptor is non-blocking already (else it issues an ioctl), and that
+// plexd holds the only copy of it. It assumes a copy may exist for every
+// socket it did not open itself (possible_dup: accepted or assigned), and
+// then removes the socket from epoll with a system call before closing it,
+// where the close alone would do. The facts live in the implementation
+// every Asio socket keeps as a protected member, reached here by naming
+// that member through a derived class (never instantiated).
+struct socket_state : stream_socket {
+  static ops::state_type& of(stream_socket& s) { return (s.*&socket_state::impl_).get_implementation().state_; }
+};
+
+void mark_sole_owner(stream_socket& socket) {
+  socket_state::of(socket) &= static_cast<ops::state_type>(~ops::possible_dup);
+}
+
+#ifdef __linux__
+// The descriptor was created non-blocking (SOCK_NONBLOCK): say so, and that
+// nothing else holds it.
+void adopt(stream_socket& socket, const asio::ip::tcp& protocol, int fd, asio::error_code& ec) {
+  socket.assign(protocol, fd, ec);
+  if (ec) {
+    ::close(fd);
+    return;
+  }
+  mark_sole_owner(socket);
+  socket_state::of(socket) |= ops::user_set_non_blocking | ops::internal_non_blocking;
+}
+#endif
+
+constexpr bool nodelay_inherited =
+#ifdef __linux__
+    true;  // tcp(7): a listening socket's TCP_NODELAY carries over to accepted ones
+#else
+    false;
+#endif
+}  // namespace
+
+void prepare_accepting(asio::ip::tcp::acceptor& acceptor) {
+  asio::error_code ignored;
+  if (nodelay_inherited) acceptor.set_option(asio::ip::tcp::no_delay(true), ignored);
+}
+
+void accept_ready(asio::ip::tcp::acceptor& acceptor, stream_socket& socket, asio::ip::tcp::endpoint& peer,
+                  asio::error_code& ec) {
+#ifdef __linux__
+  auto len = static_cast<socklen_t>(peer.capacity());
+  int fd = -1;
+  do {
+    fd = ::accept4(acceptor.native_handle(), peer.data(), &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+  } while (fd < 0 && errno == EINTR);
+  if (fd < 0) {
+    ec = asio::error_code(errno, asio::system_category());  // EAGAIN: asio::error::would_block
+    return;
+  }
+  peer.resize(len);
+  adopt(socket, peer.protocol(), fd, ec);
+#else
+  acceptor.accept(socket, peer, ec);
+  if (!ec) prepare_accepted(socket, ec);
+#endif
+}
+
+void prepare_accepted(stream_socket& socket, asio::error_code& ec) {
+  mark_sole_owner(socket);
+  asio::error_code ignored;  // without TCP_NODELAY the connection still works, only slower
+  if (!nodelay_inherited) socket.set_option(asio::ip::tcp::no_delay(true), ignored);
+  socket.non_blocking(true, ec);
+}
+
+void open_stream(stream_socket& socket, const asio::ip::tcp& protocol, asio::error_code& ec) {
+#ifdef __linux__
+  const int fd = ::socket(protocol.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
+  if (fd < 0) {
+    ec = asio::error_code(errno, asio::system_category());
+    return;
+  }
+  adopt(socket, protocol, fd, ec);
+#else
+  socket.open(protocol, ec);
+  if (!ec) socket.non_blocking(true, ec);
+#endif
+}
+
+}  // namespace plexd::platform
