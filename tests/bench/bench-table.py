@@ -65,7 +65,7 @@ groups = [
     ("chat rooms (plexd-t2: threads = 2)", ["chat200", "chat1k", "chat10k"],
      ["plexd", "plexd-t2", "yardstick", "ncat"], ["ncat"]),
     ("forward (TCP proxy) in front of one echo upstream", ["fwd64", "fwd16k", "fwdconn", "fwdidle"],
-     ["plexd", "nginx", "haproxy", "socat", "direct"], ["nginx", "haproxy"]),
+     ["plexd", "nginx", "nginx-hc", "haproxy", "socat", "direct"], ["nginx", "haproxy"]),
     ("one room across instances (Redis backplane)", ["room3", "room3sat"], ["plexd x3", "plexd x1"], ["plexd x1"]),
 ]
 combine = {"median": statistics.median, "sum": sum, "min": min}

@@ -2,8 +2,11 @@
 # handler, socat, nginx stream proxy_pass (one worker) and HAProxy (one thread), each on cpu 0 in
 # front of one upstream, the yardstick's echo, on cpu 1 with the load generator. "direct" is the
 # load generator talking to the upstream itself: the ceiling a proxy is measured against.
+# "nginx-hc" (the connection row only) is nginx with proxy_half_close on: a client's FIN is passed
+# on and the upstream's answer still flows, as plexd and HAProxy do; nginx's default ends both
+# sides at the first FIN, which saves a read and a wake-up per connection.
 
-forward_peers=(direct plexd socat nginx haproxy)
+forward_peers=(direct plexd socat nginx nginx-hc haproxy)
 
 # How many idle pairs a proxy can hold: two descriptors each, within the hard limit.
 forward_pairs() {
@@ -21,24 +24,24 @@ nginx_stream_module() { # the dynamic module's path, or nothing if stream is bui
     done
 }
 
-start_nginx() {
-    have nginx || { fwd_skip[nginx]="nginx not installed (Debian: nginx-light + libnginx-mod-stream)"; return; }
-    local conf="$work/nginx.conf" module
+start_nginx() { # start_nginx NAME PORT [EXTRA stream server directives]
+    local name=$1 port=$2 extra=${3:-} conf="$work/$1.conf" log="$work/$1.log" module
+    have nginx || { fwd_skip[$name]="nginx not installed (Debian: nginx-light + libnginx-mod-stream)"; return; }
     module=$(nginx_stream_module)
     {
         [[ -n $module ]] && echo "load_module $module;"
-        echo "daemon off; master_process off; worker_processes 1; pid $work/nginx.pid;"
-        echo "error_log $work/nginx.log warn;"
+        echo "daemon off; master_process off; worker_processes 1; pid $work/$name.pid;"
+        echo "error_log $log warn;"
         echo "events { worker_connections $((fwd_maxconn * 2)); }"
-        echo "stream { server { listen 127.0.0.1:$x_nginx backlog=4096; proxy_pass 127.0.0.1:$u_port; } }"
+        echo "stream { server { listen 127.0.0.1:$port backlog=4096; proxy_pass 127.0.0.1:$u_port; $extra } }"
     } >"$conf"
-    if ! nginx -t -p "$work" -c "$conf" -e "$work/nginx.log" >"$work/nginx-check.log" 2>&1; then
-        fwd_skip[nginx]="nginx has no stream module (Debian: libnginx-mod-stream)"
+    if ! nginx -t -p "$work" -c "$conf" -e "$log" >"$work/$name-check.log" 2>&1; then
+        fwd_skip[$name]="nginx has no stream module (Debian: libnginx-mod-stream)"
         return
     fi
-    start nginx "$work/nginx.log" "${server_pin[@]}" nginx -p "$work" -c "$conf" -e "$work/nginx.log"
-    fwd_pid[nginx]=$last_pid
-    peer_up "$x_nginx" "$work/nginx.log" || fwd_skip[nginx]=$peer_error
+    start "$name" "$log" "${server_pin[@]}" nginx -p "$work" -c "$conf" -e "$log"
+    fwd_pid[$name]=$last_pid
+    peer_up "$port" "$log" || fwd_skip[$name]=$peer_error
 }
 
 start_haproxy() {
@@ -86,15 +89,17 @@ start_plexd_forward() {
 
 start_forward() {
     declare -gA fwd_pid=() fwd_port=() fwd_skip=()
-    read -r u_port x_plexd x_socat x_nginx x_haproxy <<<"$(free_ports 5)"
-    fwd_port=([direct]=$u_port [plexd]=$x_plexd [socat]=$x_socat [nginx]=$x_nginx [haproxy]=$x_haproxy)
+    read -r u_port x_plexd x_socat x_nginx x_nginxhc x_haproxy <<<"$(free_ports 6)"
+    fwd_port=([direct]=$u_port [plexd]=$x_plexd [socat]=$x_socat [nginx]=$x_nginx [nginx-hc]=$x_nginxhc
+        [haproxy]=$x_haproxy)
     fwd_maxconn=$(($(forward_pairs) + 25)) # HAProxy wants 2 x maxconn + a few descriptors
     start upstream "$work/upstream.log" "${other_pin[@]}" "$yardstick" --port "$u_port" --mode echo
     fwd_pid[direct]=$last_pid
     wait_port "$u_port" upstream "$work/upstream.log"
     start_plexd_forward
     start_socat
-    start_nginx
+    start_nginx nginx "$x_nginx"
+    [[ $1 == fwdconn ]] && start_nginx nginx-hc "$x_nginxhc" "proxy_half_close on;"
     start_haproxy
 }
 
@@ -133,9 +138,10 @@ case_fwdidle() {
 
 forward_scenario() { # forward_scenario NAME ROUNDS [no-direct]
     local name=$1 n=$2 peer measured=()
-    start_forward
+    start_forward "$name"
     for peer in "${forward_peers[@]}"; do
         [[ $peer == direct && ${3:-} == no-direct ]] && continue
+        [[ $peer == nginx-hc && $name != fwdconn ]] && continue
         if [[ $name == fwdidle && $peer == socat ]]; then
             skip_case "$name" socat "one process per connection"
         elif [[ -n ${fwd_skip[$peer]:-} ]]; then
