@@ -43,7 +43,7 @@ void adopt(stream_socket& socket, const asio::ip::tcp& protocol, int fd, asio::e
 
 constexpr bool nodelay_inherited =
 #ifdef __linux__
-    true;  // tcp(7): a listening socket's TCP_NODELAY carries over to accepted ones
+    true;  // Linux copies a listening socket's TCP_NODELAY into each socket it accepts
 #else
     false;
 #endif

@@ -19,6 +19,8 @@ using stream_socket = asio::basic_stream_socket<asio::ip::tcp, asio::io_context:
 
 /// Once per listening socket: what the system passes on from a listening
 /// socket to the connections it accepts is set there (Linux: TCP_NODELAY).
+/// Every connection gets TCP_NODELAY: without it a small reply waits for
+/// the peer's delayed ACK (40 ms).
 void prepare_accepting(asio::ip::tcp::acceptor& acceptor);
 
 /// Takes one waiting connection without blocking. `socket` (created on the
