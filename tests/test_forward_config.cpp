@@ -65,6 +65,7 @@ TEST_CASE("forward keys take every valid value", "[forward][config]") {
   CHECK(o.buffer == 1024);
   CHECK(forward_ok("upstreams = [\"a:1\"]\nbalance = \"first\"\nproxy_protocol = \"v1\"\n").balance_mode ==
         balance::first);
+  CHECK(forward_ok("upstreams = [\"a:1\"]\nfin_timeout = \"0\"\n").fin_timeout == 0s);  // half-close off
 }
 
 TEST_CASE("every forward config error has its position", "[forward][config]") {
@@ -105,8 +106,8 @@ TEST_CASE("every forward config error has its position", "[forward][config]") {
         "a boolean");
   CHECK(only_error(forward_listener(up + "proxy_protocol = \"v3\"\n")) ==
         "6:18: listener[1].proxy_protocol: 'v3' is not one of v1, v2; did you mean 'v1'?");
-  CHECK(only_error(forward_listener(up + "fin_timeout = 0\n")) ==
-        "6:15: listener[1].fin_timeout: must be longer than 0");
+  CHECK(only_error(forward_listener(up + "fin_timeout = -1\n")) ==
+        "6:15: listener[1].fin_timeout: bad duration -1: must not be negative");
   CHECK(only_error(forward_listener(up + "buffer = 10\n")) ==
         "6:10: listener[1].buffer: out of range: must be between 1024 and 1073741824, got 10");
   CHECK(only_error(forward_listener(up + "buffer = 2000000\n")) ==

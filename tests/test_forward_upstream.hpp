@@ -68,6 +68,11 @@ class upstream_server {
     std::lock_guard lock(mutex_);
     return i < conns_.size() && conns_[i]->eof;
   }
+  /// Whether connection `i` ended with a reset rather than a FIN.
+  bool saw_reset(std::size_t i) const {
+    std::lock_guard lock(mutex_);
+    return i < conns_.size() && conns_[i]->reset;
+  }
   /// Waits until `pred` holds (polling), at most `timeout`.
   template <class Pred>
   static bool wait_for(Pred pred, std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
@@ -97,6 +102,7 @@ class upstream_server {
     asio::ip::tcp::socket socket;
     std::string data;
     bool eof = false;
+    bool reset = false;
     std::array<char, 65536> buf{};
     std::string out;
   };
@@ -149,6 +155,7 @@ class upstream_server {
         std::lock_guard lock(mutex_);
         c->data.append(c->buf.data(), n);
         if (ec) c->eof = true;
+        if (ec == asio::error::connection_reset) c->reset = true;
       }
       if (ec) return on_eof(c);
       if (mode_ == mode::echo) {

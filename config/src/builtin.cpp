@@ -161,6 +161,8 @@ handler = "discard"
 ## "" | "v1" | "v2": send a PROXY protocol header with the client's address first.
 #proxy_protocol = ""
 ## After one side has half-closed, how long the other may keep sending.
+## "0" turns half-close off: the first FIN from either side ends both
+## sides once what that side sent has been delivered.
 #fin_timeout = "30s"
 ## Bytes held per direction (at most max_output); a full buffer stops reading
 ## from the sending side until the receiving side drains it.

@@ -132,6 +132,7 @@ void upstream_link::on_readable(const asio::error_code& ec) {
     }
     if (rec == asio::error::eof) {
       upstream_eof_ = true;
+      if (!passes_half_close()) return end_at_upstream_fin();
       // Pass the FIN on; the other direction keeps flowing. When both sides
       // are done, the close right after sends it anyway.
       if (!fin_sent_) client_.shutdown_send();
@@ -156,6 +157,10 @@ void upstream_link::client_drained() {
 void upstream_link::client_eof() {
   client_eof_ = true;
   if (phase_ != phase::open) return;
+  // Without half-close nothing more is read from the upstream: the pair
+  // closes once what the client sent has reached it, and that close is
+  // the upstream's FIN.
+  if (!passes_half_close()) upstream_eof_ = true;
   send_fin_if_due();
   if (!upstream_eof_) client_.close_within(pool_->options().fin_timeout);
   finish_if_done();
@@ -176,6 +181,19 @@ void upstream_link::send_fin_if_due() {
 void upstream_link::finish_if_done() {
   if (phase_ != phase::open || !fin_sent_ || !upstream_eof_) return;
   // Both sides said all they had: close cleanly, the client once its queue is out.
+  phase_ = phase::closed;
+  close_socket();
+  client_.close_after_flush();
+}
+
+bool upstream_link::passes_half_close() const {
+  return pool_->options().fin_timeout.count() > 0;
+}
+
+void upstream_link::end_at_upstream_fin() {
+  // The upstream is done, so the pair is: what it sent still reaches the
+  // client, then the client gets a FIN; what the client had queued for
+  // the upstream is dropped, as the upstream takes no more.
   phase_ = phase::closed;
   close_socket();
   client_.close_after_flush();
