@@ -65,9 +65,15 @@ groups = [
     ("chat rooms (plexd-t2: threads = 2)", ["chat200", "chat1k", "chat10k"],
      ["plexd", "plexd-t2", "yardstick", "ncat"], ["ncat"]),
     ("forward (TCP proxy) in front of one echo upstream", ["fwd64", "fwd16k", "fwdconn", "fwdidle"],
-     ["plexd", "nginx", "nginx-hc", "haproxy", "socat", "direct"], ["nginx", "haproxy"]),
+     ["plexd", "plexd-fin0", "nginx", "nginx-hc", "haproxy", "socat", "direct"], ["nginx", "haproxy"]),
     ("one room across instances (Redis backplane)", ["room3", "room3sat"], ["plexd x3", "plexd x1"], ["plexd x1"]),
 ]
+# Like for like: each plexd configuration against the peers that end a connection the same way
+# (half-close passed on, or both sides closed at the first FIN).
+same_semantics = {
+    "fwdconn": [("plexd", ["nginx-hc", "haproxy"], "FIN passed on"),
+                ("plexd-fin0", ["nginx"], "first FIN closes both")],
+}
 combine = {"median": statistics.median, "sum": sum, "min": min}
 
 for r in rows:  # derived: deliveries per second of server CPU
@@ -98,8 +104,8 @@ def cell(scenario, server, key, how, scale, first):
     return s
 
 
-def ratio(scenario, key, how, scale, better, refs):
-    p = figure(scenario, "plexd" if "plexd" in seen else seen[0], key, how, scale)
+def ratio(scenario, key, how, scale, better, refs, me=None):
+    p = figure(scenario, me or ("plexd" if "plexd" in seen else seen[0]), key, how, scale)
     vals = [v for v in (figure(scenario, s, key, how, scale) for s in refs) if v]
     if p is None or not vals or better is None:
         return "-"
@@ -107,7 +113,7 @@ def ratio(scenario, key, how, scale, better, refs):
     return f"{p / best:.2f}"
 
 
-def rounds_ahead(scenario, key, better, refs):
+def rounds_ahead(scenario, key, better, refs, me=None):
     """Round by round, how often plexd did better than each reference peer run in the same round:
     on a shared machine the figures drift between rounds, and a ratio of medians alone cannot tell
     a margin from that drift. "5/10" against one peer, "5/10 4/10" against two."""
@@ -116,7 +122,7 @@ def rounds_ahead(scenario, key, better, refs):
     def by_round(server):
         return {r["round"]: r["result"][key] for r in rows
                 if r["scenario"] == scenario and r["server"] == server and key in r["result"]}
-    mine = by_round("plexd" if "plexd" in seen else seen[0])
+    mine = by_round(me or ("plexd" if "plexd" in seen else seen[0]))
     out = []
     for ref in refs:
         theirs = by_round(ref)
@@ -154,6 +160,15 @@ for title, scenarios, order, refs in groups:
         print("  ".join(r[c].ljust(widths[c]) if c < 2 else r[c].rjust(widths[c]) for c in range(n)).rstrip())
         if k == 0:
             print("  ".join("-" * w for w in widths))
+    for scenario in present:
+        for me, peers, how_closed in same_semantics.get(scenario, []):
+            if me not in seen or not any(p in seen for p in peers):
+                continue
+            label, key, how, scale, better = metrics[scenario][0]
+            peers = [p for p in peers if p in seen]
+            print(f"  {scenario} {label}, {how_closed}: {me}/best of {'+'.join(peers)} = "
+                  f"{ratio(scenario, key, how, scale, better, peers, me)}, rounds ahead "
+                  f"{rounds_ahead(scenario, key, better, peers, me)}")
 if notes:
     print()
     for note in notes:

@@ -2,11 +2,14 @@
 # handler, socat, nginx stream proxy_pass (one worker) and HAProxy (one thread), each on cpu 0 in
 # front of one upstream, the yardstick's echo, on cpu 1 with the load generator. "direct" is the
 # load generator talking to the upstream itself: the ceiling a proxy is measured against.
-# "nginx-hc" (the connection row only) is nginx with proxy_half_close on: a client's FIN is passed
-# on and the upstream's answer still flows, as plexd and HAProxy do; nginx's default ends both
-# sides at the first FIN, which saves a read and a wake-up per connection.
+# The connection row also runs each FIN behaviour both ways: "nginx-hc" is nginx with
+# proxy_half_close on (a client's FIN is passed on and the upstream's answer still flows, as
+# plexd and HAProxy do by default); "plexd-fin0" is plexd with fin_timeout = "0" (the first FIN
+# ends both sides, as nginx does by default), which saves a read, a shutdown and a wake-up per
+# connection.
 
-forward_peers=(direct plexd socat nginx nginx-hc haproxy)
+forward_peers=(direct plexd plexd-fin0 socat nginx nginx-hc haproxy)
+only_on_fwdconn=(plexd-fin0 nginx-hc)
 
 # How many idle pairs a proxy can hold: two descriptors each, within the hard limit.
 forward_pairs() {
@@ -75,31 +78,35 @@ start_socat() {
     peer_up "$x_socat" "$work/socat.log" || fwd_skip[socat]=$peer_error
 }
 
-start_plexd_forward() {
-    plexd_config "$work/plexd-forward.toml" "$plexd_threads"
-    listener "$work/plexd-forward.toml" forward "$x_plexd" forward "upstreams = [\"127.0.0.1:$u_port\"]"
-    if ! plexd_accepts "$work/plexd-forward.toml"; then
-        fwd_skip[plexd]="this plexd has no forward handler ($(head -n 1 "$work/check.log" | sed "s/^[^ ]* //"))"
+start_plexd_forward() { # start_plexd_forward NAME PORT [EXTRA listener line]
+    local name=$1 port=$2 conf="$work/$1-forward.toml"
+    plexd_config "$conf" "$plexd_threads"
+    listener "$conf" forward "$port" forward "upstreams = [\"127.0.0.1:$u_port\"]" ${3:+"$3"}
+    if ! plexd_accepts "$conf"; then
+        fwd_skip[$name]="this plexd does not take it ($(head -n 1 "$work/check.log" | sed "s/^[^ ]* //"))"
         return
     fi
-    start_plexd plexd "$work/plexd-forward.toml"
-    fwd_pid[plexd]=$last_pid
-    wait_port "$x_plexd" plexd "$work/plexd.log"
+    start_plexd "$name" "$conf"
+    fwd_pid[$name]=$last_pid
+    wait_port "$port" "$name" "$work/$name.log"
 }
 
 start_forward() {
     declare -gA fwd_pid=() fwd_port=() fwd_skip=()
-    read -r u_port x_plexd x_socat x_nginx x_nginxhc x_haproxy <<<"$(free_ports 6)"
-    fwd_port=([direct]=$u_port [plexd]=$x_plexd [socat]=$x_socat [nginx]=$x_nginx [nginx-hc]=$x_nginxhc
-        [haproxy]=$x_haproxy)
+    read -r u_port x_plexd x_plexdfin0 x_socat x_nginx x_nginxhc x_haproxy <<<"$(free_ports 7)"
+    fwd_port=([direct]=$u_port [plexd]=$x_plexd [plexd-fin0]=$x_plexdfin0 [socat]=$x_socat [nginx]=$x_nginx
+        [nginx-hc]=$x_nginxhc [haproxy]=$x_haproxy)
     fwd_maxconn=$(($(forward_pairs) + 25)) # HAProxy wants 2 x maxconn + a few descriptors
     start upstream "$work/upstream.log" "${other_pin[@]}" "$yardstick" --port "$u_port" --mode echo
     fwd_pid[direct]=$last_pid
     wait_port "$u_port" upstream "$work/upstream.log"
-    start_plexd_forward
+    start_plexd_forward plexd "$x_plexd"
     start_socat
     start_nginx nginx "$x_nginx"
-    [[ $1 == fwdconn ]] && start_nginx nginx-hc "$x_nginxhc" "proxy_half_close on;"
+    if [[ $1 == fwdconn ]]; then
+        start_plexd_forward plexd-fin0 "$x_plexdfin0" 'fin_timeout = "0"'
+        start_nginx nginx-hc "$x_nginxhc" "proxy_half_close on;"
+    fi
     start_haproxy
 }
 
@@ -141,7 +148,7 @@ forward_scenario() { # forward_scenario NAME ROUNDS [no-direct]
     start_forward "$name"
     for peer in "${forward_peers[@]}"; do
         [[ $peer == direct && ${3:-} == no-direct ]] && continue
-        [[ $peer == nginx-hc && $name != fwdconn ]] && continue
+        [[ $name != fwdconn && " ${only_on_fwdconn[*]} " == *" $peer "* ]] && continue
         if [[ $name == fwdidle && $peer == socat ]]; then
             skip_case "$name" socat "one process per connection"
         elif [[ -n ${fwd_skip[$peer]:-} ]]; then
