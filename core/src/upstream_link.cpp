@@ -191,9 +191,9 @@ bool upstream_link::passes_half_close() const {
 }
 
 void upstream_link::end_at_upstream_fin() {
-  // The upstream is done, so the pair is: what it sent still reaches the
-  // client, then the client gets a FIN; what the client had queued for
-  // the upstream is dropped, as the upstream takes no more.
+  // Without half-close the upstream's FIN ends the pair: what it sent
+  // still reaches the client, then the client gets a FIN; anything still
+  // queued for the upstream is dropped with the connection.
   phase_ = phase::closed;
   close_socket();
   client_.close_after_flush();
