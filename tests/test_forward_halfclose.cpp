@@ -96,3 +96,21 @@ TEST_CASE("forward fin_timeout = 0: the upstream's FIN ends the pair once its by
   CHECK(upstream_of(d, source.address())["active"].as_number() == 0);
   CHECK(listener_of(d)["errors"].as_number() == 0);
 }
+
+TEST_CASE("forward fin_timeout = 0: bytes owed to a never-reading upstream after the client's FIN meet idle_timeout",
+          "[forward]") {
+  upstream_server silent(upstream_server::mode::silent);
+  plexd_daemon d(forward_toml({silent.address()},
+                              "fin_timeout = \"0\"\nidle_timeout = \"1s\"\nbuffer = 16777216\nmax_output = 16777216"),
+                 "[daemon]\nlog_level = \"debug\"\n");
+  REQUIRE(d.wait_ready());
+  client c;
+  REQUIRE(c.connect(d.port("fwd")));
+  // More than the kernel holds for an upstream that never reads, less than
+  // `buffer`: plexd reads all of it and the FIN, and still owes the rest.
+  c.send(std::string(std::size_t{12} << 20, 'q'));
+  c.shutdown_send();
+  CHECK_FALSE(c.wait_closed(300ms));  // the FIN does not drop what the client sent
+  CHECK(c.wait_closed(5s));
+  CHECK(d.wait_log("idle timeout"));
+}
