@@ -39,6 +39,7 @@ TEST_CASE("forward defaults match the contract", "[forward][config]") {
   CHECK(o.health_rise == 2);
   CHECK(o.health_fall == 2);
   CHECK(o.proxy_protocol == proxy_header::none);
+  CHECK(o.half_close);
   CHECK(o.fin_timeout == 30s);
   CHECK(o.buffer == 65536);
 }
@@ -65,7 +66,7 @@ TEST_CASE("forward keys take every valid value", "[forward][config]") {
   CHECK(o.buffer == 1024);
   CHECK(forward_ok("upstreams = [\"a:1\"]\nbalance = \"first\"\nproxy_protocol = \"v1\"\n").balance_mode ==
         balance::first);
-  CHECK(forward_ok("upstreams = [\"a:1\"]\nfin_timeout = \"0\"\n").fin_timeout == 0s);  // half-close off
+  CHECK_FALSE(forward_ok("upstreams = [\"a:1\"]\nhalf_close = false\n").half_close);
 }
 
 TEST_CASE("every forward config error has its position", "[forward][config]") {
@@ -106,8 +107,10 @@ TEST_CASE("every forward config error has its position", "[forward][config]") {
         "a boolean");
   CHECK(only_error(forward_listener(up + "proxy_protocol = \"v3\"\n")) ==
         "6:18: listener[1].proxy_protocol: 'v3' is not one of v1, v2; did you mean 'v1'?");
-  CHECK(only_error(forward_listener(up + "fin_timeout = -1\n")) ==
-        "6:15: listener[1].fin_timeout: bad duration -1: must not be negative");
+  CHECK(only_error(forward_listener(up + "fin_timeout = 0\n")) ==
+        "6:15: listener[1].fin_timeout: must be longer than 0");
+  CHECK(only_error(forward_listener(up + "half_close = \"no\"\n")) ==
+        "6:14: listener[1].half_close: expected a boolean, got a string");
   CHECK(only_error(forward_listener(up + "buffer = 10\n")) ==
         "6:10: listener[1].buffer: out of range: must be between 1024 and 1073741824, got 10");
   CHECK(only_error(forward_listener(up + "buffer = 2000000\n")) ==

@@ -1,6 +1,6 @@
 // Half-close through the forward handler: a FIN passed on while the other
 // direction keeps flowing (fin_timeout bounds how long), or, with
-// fin_timeout = 0, the first FIN ending both sides without losing a byte
+// half_close = false, the first FIN ending both sides without losing a byte
 // the finishing side sent.
 #include <catch2/catch.hpp>
 
@@ -55,9 +55,9 @@ TEST_CASE("forward half-close: fin_timeout ends a pair whose other side never fi
   CHECK(d.wait_log("half-closed longer than fin_timeout"));
 }
 
-TEST_CASE("forward fin_timeout = 0: the client's FIN ends the pair once its bytes reach the upstream", "[forward]") {
+TEST_CASE("forward half_close = false: the client's FIN ends the pair once its bytes reach the upstream", "[forward]") {
   upstream_server sink(upstream_server::mode::record);
-  plexd_daemon d(forward_toml({sink.address()}, "fin_timeout = \"0\""));
+  plexd_daemon d(forward_toml({sink.address()}, "half_close = false"));
   REQUIRE(d.wait_ready());
   client c;
   REQUIRE(c.connect(d.port("fwd")));
@@ -78,10 +78,10 @@ TEST_CASE("forward fin_timeout = 0: the client's FIN ends the pair once its byte
   CHECK(listener_of(d)["errors"].as_number() == 0);
 }
 
-TEST_CASE("forward fin_timeout = 0: the upstream's FIN ends the pair once its bytes reach the client", "[forward]") {
+TEST_CASE("forward half_close = false: the upstream's FIN ends the pair once its bytes reach the client", "[forward]") {
   const std::string payload(256 * 1024, 'p');
   upstream_server source(upstream_server::mode::source, "", payload);
-  plexd_daemon d(forward_toml({source.address()}, "fin_timeout = \"0\""));
+  plexd_daemon d(forward_toml({source.address()}, "half_close = false"));
   REQUIRE(d.wait_ready());
   client c;
   REQUIRE(c.connect(d.port("fwd")));
@@ -97,11 +97,11 @@ TEST_CASE("forward fin_timeout = 0: the upstream's FIN ends the pair once its by
   CHECK(listener_of(d)["errors"].as_number() == 0);
 }
 
-TEST_CASE("forward fin_timeout = 0: bytes owed to a never-reading upstream after the client's FIN meet idle_timeout",
+TEST_CASE("forward half_close = false: bytes owed to a never-reading upstream after the client's FIN meet idle_timeout",
           "[forward]") {
   upstream_server silent(upstream_server::mode::silent);
   plexd_daemon d(forward_toml({silent.address()},
-                              "fin_timeout = \"0\"\nidle_timeout = \"1s\"\nbuffer = 16777216\nmax_output = 16777216"),
+                              "half_close = false\nidle_timeout = \"1s\"\nbuffer = 16777216\nmax_output = 16777216"),
                  "[daemon]\nlog_level = \"debug\"\n");
   REQUIRE(d.wait_ready());
   client c;

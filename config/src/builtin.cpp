@@ -160,9 +160,11 @@ handler = "discard"
 #health_fall = 2
 ## "" | "v1" | "v2": send a PROXY protocol header with the client's address first.
 #proxy_protocol = ""
+## A FIN from one side is passed on and the other direction keeps flowing.
+## false: the first FIN from either side ends both sides, once what that
+## side sent has been delivered (for peers that never finish their side).
+#half_close = true
 ## After one side has half-closed, how long the other may keep sending.
-## "0" turns half-close off: the first FIN from either side ends both
-## sides once what that side sent has been delivered.
 #fin_timeout = "30s"
 ## Bytes held per direction (at most max_output); a full buffer stops reading
 ## from the sending side until the receiving side drains it.

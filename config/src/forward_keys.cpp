@@ -86,9 +86,8 @@ constexpr auto forward_table = std::to_array<key_spec<handler_options>>({
      [](const field& f, handler_options& o) {
        if (auto i = choose_key(f, {"", "v1", "v2"}); i >= 0) fwd(o).proxy_protocol = static_cast<proxy_header>(i);
      }},
-    // "0" turns half-close off: the first FIN from either side ends the pair.
-    {"fin_timeout", kind::duration,
-     [](const field& f, handler_options& o) { set_duration_key(f, fwd(o).fin_timeout); }},
+    {"half_close", kind::boolean, [](const field& f, handler_options& o) { fwd(o).half_close = f.boolean(); }},
+    {"fin_timeout", kind::duration, [](const field& f, handler_options& o) { set_positive(f, fwd(o).fin_timeout); }},
     {"buffer", kind::integer,
      [](const field& f,
         handler_options& o) { set_count(f, o, &forward_options::buffer, 1024, std::int64_t{1} << 30); }},

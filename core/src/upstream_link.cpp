@@ -187,7 +187,7 @@ void upstream_link::finish_if_done() {
 }
 
 bool upstream_link::passes_half_close() const {
-  return pool_->options().fin_timeout.count() > 0;
+  return pool_->options().half_close;
 }
 
 void upstream_link::end_at_upstream_fin() {

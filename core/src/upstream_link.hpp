@@ -86,7 +86,7 @@ class upstream_link final : public connection_state, private ready_target {
   void queue(std::string_view data);
   void send_fin_if_due();
   void finish_if_done();
-  /// False with fin_timeout = 0: the first FIN from either side ends both.
+  /// False with half_close = false: the first FIN from either side ends both.
   bool passes_half_close() const;
   void end_at_upstream_fin();
   void upstream_failed();

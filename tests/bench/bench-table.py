@@ -65,14 +65,14 @@ groups = [
     ("chat rooms (plexd-t2: threads = 2)", ["chat200", "chat1k", "chat10k"],
      ["plexd", "plexd-t2", "yardstick", "ncat"], ["ncat"]),
     ("forward (TCP proxy) in front of one echo upstream", ["fwd64", "fwd16k", "fwdconn", "fwdidle"],
-     ["plexd", "plexd-fin0", "nginx", "nginx-hc", "haproxy", "socat", "direct"], ["nginx", "haproxy"]),
+     ["plexd", "plexd-nohc", "nginx", "nginx-hc", "haproxy", "socat", "direct"], ["nginx", "haproxy"]),
     ("one room across instances (Redis backplane)", ["room3", "room3sat"], ["plexd x3", "plexd x1"], ["plexd x1"]),
 ]
 # Like for like: each plexd configuration against the peers that end a connection the same way
 # (half-close passed on, or both sides closed at the first FIN).
 same_semantics = {
     "fwdconn": [("plexd", ["nginx-hc", "haproxy"], "FIN passed on"),
-                ("plexd-fin0", ["nginx"], "first FIN closes both")],
+                ("plexd-nohc", ["nginx"], "first FIN closes both")],
 }
 combine = {"median": statistics.median, "sum": sum, "min": min}
 

@@ -4,12 +4,12 @@
 # load generator talking to the upstream itself: the ceiling a proxy is measured against.
 # The connection row also runs each FIN behaviour both ways: "nginx-hc" is nginx with
 # proxy_half_close on (a client's FIN is passed on and the upstream's answer still flows, as
-# plexd and HAProxy do by default); "plexd-fin0" is plexd with fin_timeout = "0" (the first FIN
+# plexd and HAProxy do by default); "plexd-nohc" is plexd with half_close = false (the first FIN
 # ends both sides, as nginx does by default), which saves a read, a shutdown and a wake-up per
 # connection.
 
-forward_peers=(direct plexd plexd-fin0 socat nginx nginx-hc haproxy)
-only_on_fwdconn=(plexd-fin0 nginx-hc)
+forward_peers=(direct plexd plexd-nohc socat nginx nginx-hc haproxy)
+only_on_fwdconn=(plexd-nohc nginx-hc)
 
 # How many idle pairs a proxy can hold: two descriptors each, within the hard limit.
 forward_pairs() {
@@ -93,8 +93,8 @@ start_plexd_forward() { # start_plexd_forward NAME PORT [EXTRA listener line]
 
 start_forward() {
     declare -gA fwd_pid=() fwd_port=() fwd_skip=()
-    read -r u_port x_plexd x_plexdfin0 x_socat x_nginx x_nginxhc x_haproxy <<<"$(free_ports 7)"
-    fwd_port=([direct]=$u_port [plexd]=$x_plexd [plexd-fin0]=$x_plexdfin0 [socat]=$x_socat [nginx]=$x_nginx
+    read -r u_port x_plexd x_plexdnohc x_socat x_nginx x_nginxhc x_haproxy <<<"$(free_ports 7)"
+    fwd_port=([direct]=$u_port [plexd]=$x_plexd [plexd-nohc]=$x_plexdnohc [socat]=$x_socat [nginx]=$x_nginx
         [nginx-hc]=$x_nginxhc [haproxy]=$x_haproxy)
     fwd_maxconn=$(($(forward_pairs) + 25)) # HAProxy wants 2 x maxconn + a few descriptors
     start upstream "$work/upstream.log" "${other_pin[@]}" "$yardstick" --port "$u_port" --mode echo
@@ -104,7 +104,7 @@ start_forward() {
     start_socat
     start_nginx nginx "$x_nginx"
     if [[ $1 == fwdconn ]]; then
-        start_plexd_forward plexd-fin0 "$x_plexdfin0" 'fin_timeout = "0"'
+        start_plexd_forward plexd-nohc "$x_plexdnohc" 'half_close = false'
         start_nginx nginx-hc "$x_nginxhc" "proxy_half_close on;"
     fi
     start_haproxy

@@ -77,6 +77,7 @@ struct forward_options {
   unsigned health_rise = 2;
   unsigned health_fall = 2;
   proxy_header proxy_protocol = proxy_header::none;
+  bool half_close = true;  // false: the first FIN from either side ends the pair
   duration fin_timeout{30000};
   std::size_t buffer = 65536;
   bool operator==(const forward_options&) const = default;
