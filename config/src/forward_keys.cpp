@@ -64,6 +64,10 @@ void set_positive(const field& f, duration& out) {
   out = d;
 }
 
+void set_buffer(const field& f, handler_options& o) {
+  set_count(f, o, &forward_options::buffer, 1024, std::int64_t{1} << 30);
+}
+
 constexpr auto forward_table = std::to_array<key_spec<handler_options>>({
     {"upstreams", kind::string_array, set_upstreams},
     {"balance", kind::string,
@@ -88,9 +92,7 @@ constexpr auto forward_table = std::to_array<key_spec<handler_options>>({
      }},
     {"half_close", kind::boolean, [](const field& f, handler_options& o) { fwd(o).half_close = f.boolean(); }},
     {"fin_timeout", kind::duration, [](const field& f, handler_options& o) { set_positive(f, fwd(o).fin_timeout); }},
-    {"buffer", kind::integer,
-     [](const field& f,
-        handler_options& o) { set_count(f, o, &forward_options::buffer, 1024, std::int64_t{1} << 30); }},
+    {"buffer", kind::integer, set_buffer},
 });
 
 }  // namespace
