@@ -66,6 +66,32 @@ TEST_CASE("forward echoes through while both directions are busy at once", "[for
   CHECK(got == data);
 }
 
+TEST_CASE("forward: a busy pair whose client stops reading gets every byte once it reads again", "[forward]") {
+  // Many exchanges first, so that both sockets are past the short-lived
+  // stage; then every wait there is: the client's queue fills (plexd stops
+  // reading the upstream), the echo upstream blocks on its own writes and
+  // stops reading, plexd's writes to it are refused. All of it must resume
+  // when the client reads again.
+  upstream_server echo(upstream_server::mode::echo);
+  plexd_daemon d(forward_toml({echo.address()}, "buffer = 65536"));
+  REQUIRE(d.wait_ready());
+  client c;
+  REQUIRE(c.connect(d.port("fwd")));
+  c.socket().set_option(asio::socket_base::receive_buffer_size(65536));
+  for (int i = 0; i < 50; ++i) {
+    c.send("line " + std::to_string(i) + "\n");
+    REQUIRE(c.read_line() == "line " + std::to_string(i));
+  }
+  const auto data = binary_pattern(std::size_t{16} << 20, 4);
+  std::thread writer([&] { c.send(data); });  // blocks until the reader drains
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  const auto got = c.read_exact(data.size(), 30s);
+  writer.join();
+  CHECK(got.size() == data.size());
+  CHECK(got == data);
+  CHECK(listener_of(d)["errors"].as_number() == 0);
+}
+
 TEST_CASE("forward resolves a host-name upstream when it connects", "[forward]") {
   upstream_server a(upstream_server::mode::echo, "a\n");
   const auto named = "localhost:" + std::to_string(a.port());

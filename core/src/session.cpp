@@ -100,7 +100,9 @@ unsigned session::worker_index() const {
 
 void session::start(first_read mode) {
   this_worker().add(this);
-  input_.watch(this_worker().watch_input(socket_.native_handle(), *this));
+  const bool in_set = this_worker().watch_socket(socket_.native_handle(), *this);
+  input_.watch(in_set);
+  output_.watch(in_set);
   last_active_ = this_worker().now_tick();
   handler& h = listener_->get_handler();
   line_based_ = h.line_based();
@@ -211,11 +213,17 @@ void session::wait_readable() {
   }
 }
 
-void session::on_ready(platform::input_state input) {
-  if (!input_.reported(input)) return;
+void session::on_ready(platform::input_state input, platform::output_state output) {
   const session_ref keep(this);
-  --refs_;  // the wait's own; `keep` holds the session
-  on_readable({});
+  if (input_.became_busy()) this_worker().settle(socket_.native_handle());
+  if (output_.reported(output)) {
+    --refs_;  // the wait's own; `keep` holds the session
+    on_room();
+  }
+  if (input_.reported(input)) {
+    --refs_;
+    on_readable({});
+  }
 }
 
 void session::on_readable(const asio::error_code& ec) {

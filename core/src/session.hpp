@@ -126,7 +126,8 @@ class session final : public connection, private ready_target {
 
   void wait_readable();
   void on_readable(const asio::error_code& ec);
-  void on_ready(platform::input_state input) override;
+  void on_ready(platform::input_state input, platform::output_state output) override;
+  void on_room();
   void retain_target() override { ++refs_; }
   void release_target() override { release(); }
   /// Frames and hands over input; false once reading must stop (paused
@@ -215,6 +216,7 @@ class session final : public connection, private ready_target {
   bool starting_ : 1 = false;        // inside start(): the handler's on_open runs
   bool read_at_start_ : 1 = false;   // resumed during on_open: start() reads at once
   edge_input input_;                 // how to wait for input (the loop's set, or Asio)
+  edge_output output_;               // how to wait for room to send
 };
 
 }  // namespace plexd::core

@@ -141,6 +141,7 @@ void session::finish() {
   const session_ref keep(this);
   if (paused_) end_pause();
   if (input_.stop()) --refs_;  // the report wait's own; `keep` holds the session
+  if (output_.stop()) --refs_;
   listener_->get_handler().on_close(*this);
   if (deadline_ != 0) this_worker().remove_deadline();
   this_worker().remove(this);

@@ -2,6 +2,7 @@
 // gathered per event-loop turn, and the max_output rule, which counts only
 // what the socket refused.
 #include <spdlog/spdlog.h>
+#include <asio/post.hpp>
 
 #include "listener.hpp"
 #include "session.hpp"
@@ -145,6 +146,7 @@ bool session::write_some(std::string_view data, std::size_t& written) {
   written = socket_.write_some(asio::buffer(data.data(), data.size()), ec);
   if (ec == asio::error::would_block || ec == asio::error::try_again) {
     written = 0;
+    output_.refused();
     return true;
   }
   if (ec) {
@@ -152,6 +154,7 @@ bool session::write_some(std::string_view data, std::size_t& written) {
     fail(reset ? reason::reset : reason::write_error, tally::normal);
     return false;
   }
+  if (written < data.size()) output_.refused();
   bytes_out_ += written;
   listener_->stats().bytes_out.fetch_add(written, std::memory_order_relaxed);
   last_active_ = this_worker().now_tick();
@@ -188,15 +191,30 @@ void session::try_flush() {
 void session::wait_writable() {
   if (writing_) return;
   writing_ = true;
-  socket_.async_wait(asio::socket_base::wait_write, [self = session_ref(this)](const asio::error_code& ec) {
-    self->writing_ = false;
-    if (self->ended()) return;
-    if (ec) {
-      self->fail(reason::wait_failed, tally::error);
-      return;
-    }
-    self->try_flush();
-  });
+  switch (output_.next_wait()) {
+    case edge_output::wait_by::asio:
+      socket_.async_wait(asio::socket_base::wait_write, [self = session_ref(this)](const asio::error_code& ec) {
+        if (ec && !self->ended()) {
+          self->writing_ = false;
+          self->fail(reason::wait_failed, tally::error);
+          return;
+        }
+        self->on_room();
+      });
+      break;
+    case edge_output::wait_by::next_turn:
+      asio::post(this_worker().io(), [self = session_ref(this)] { self->on_room(); });
+      break;
+    case edge_output::wait_by::report:
+      ++refs_;  // as a pending wait would
+      break;
+  }
+}
+
+void session::on_room() {
+  writing_ = false;
+  if (ended()) return;
+  try_flush();
 }
 
 void session::disconnect_for(reason why) {

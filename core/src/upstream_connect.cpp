@@ -184,6 +184,11 @@ void upstream_link::connected() {
   asio::error_code ignored;
   socket_.set_option(tcp::no_delay(true), ignored);
   spdlog::debug("listener {}: {} joined to upstream {}", client_.listener_name(), client_.peer(), target_->text());
+  // Into the loop's set before any wait: from then on the socket is
+  // waited on only there.
+  const bool in_set = worker::current().watch_socket(socket_.native_handle(), *this);
+  input_.watch(in_set);
+  output_.watch(in_set);
   const auto mode = pool_->options().proxy_protocol;
   if (mode != config::proxy_header::none) {
     const auto header = proxy::encode(mode == config::proxy_header::v1 ? proxy::version::v1 : proxy::version::v2,
@@ -193,7 +198,6 @@ void upstream_link::connected() {
     flush();
   }
   if (phase_ != phase::open) return;
-  input_.watch(worker::current().watch_input(socket_.native_handle(), *this));
   client_.resume_reading();
   wait_readable();
 }

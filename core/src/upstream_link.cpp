@@ -44,12 +44,14 @@ bool upstream_link::write_some(std::string_view data, std::size_t& written) {
   written = socket_.write_some(asio::buffer(data.data(), data.size()), ec);
   if (would_block(ec)) {
     written = 0;
+    output_.refused();
     return true;
   }
   if (ec) {
     upstream_failed();
     return false;
   }
+  if (written < data.size()) output_.refused();
   const auto header = std::min<std::size_t>(header_left_, written);
   header_left_ -= static_cast<std::uint32_t>(header);
   target_->bytes_up.fetch_add(written - header, std::memory_order_relaxed);
@@ -73,12 +75,29 @@ void upstream_link::flush() {
 void upstream_link::wait_writable() {
   if (writing_) return;
   writing_ = true;
-  socket_.async_wait(tcp::socket::wait_write, [this, keep = hold(client_)](const asio::error_code& ec) {
-    writing_ = false;
-    if (phase_ != phase::open) return;
-    if (ec) return upstream_failed();
-    flush();
-  });
+  switch (output_.next_wait()) {
+    case edge_output::wait_by::asio:
+      socket_.async_wait(tcp::socket::wait_write, [this, keep = hold(client_)](const asio::error_code& ec) {
+        if (ec && phase_ == phase::open) {
+          writing_ = false;
+          return upstream_failed();
+        }
+        on_room();
+      });
+      break;
+    case edge_output::wait_by::next_turn:
+      asio::post(worker::current().io(), [this, keep = hold(client_)] { on_room(); });
+      break;
+    case edge_output::wait_by::report:
+      client_.retain();  // as a pending wait would
+      break;
+  }
+}
+
+void upstream_link::on_room() {
+  writing_ = false;
+  if (phase_ != phase::open) return;
+  flush();
 }
 
 void upstream_link::wait_readable() {
@@ -101,11 +120,17 @@ void upstream_link::wait_readable() {
   }
 }
 
-void upstream_link::on_ready(platform::input_state input) {
-  if (!input_.reported(input)) return;
+void upstream_link::on_ready(platform::input_state input, platform::output_state output) {
   const hold keep(client_);
-  client_.release();  // the wait's own; `keep` holds the client
-  on_readable({});
+  if (input_.became_busy()) worker::current().settle(socket_.native_handle());
+  if (output_.reported(output)) {
+    client_.release();  // the wait's own; `keep` holds the client
+    on_room();
+  }
+  if (input_.reported(input)) {
+    client_.release();
+    on_readable({});
+  }
 }
 
 void upstream_link::on_readable(const asio::error_code& ec) {
@@ -226,6 +251,7 @@ void upstream_link::close_socket() {
   socket_.close(ignored);  // cancels pending waits; they hold the client
   out_.reset();
   if (input_.stop()) client_.release();  // the report wait's; every caller holds the client too
+  if (output_.stop()) client_.release();
 }
 
 }  // namespace plexd::core

@@ -77,7 +77,8 @@ class upstream_link final : public connection_state, private ready_target {
   void stop_connecting();
   void wait_readable();
   void on_readable(const asio::error_code& ec);
-  void on_ready(platform::input_state input) override;
+  void on_ready(platform::input_state input, platform::output_state output) override;
+  void on_room();
   void retain_target() override { client_.retain(); }
   void release_target() override { client_.release(); }
   void flush();
@@ -108,6 +109,7 @@ class upstream_link final : public connection_state, private ready_target {
   bool fin_sent_ : 1 = false;
   bool counted_ : 1 = false;  // counted in target_->active
   edge_input input_;          // how to wait for input (the loop's set, or Asio)
+  edge_output output_;        // how to wait for room to send
 };
 
 }  // namespace plexd::core

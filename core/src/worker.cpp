@@ -46,7 +46,7 @@ void worker::stop_waiting() {
   ready_armed_ = false;
 }
 
-bool worker::watch_input(asio::ip::tcp::socket::native_handle_type socket, ready_target& target) {
+bool worker::watch_socket(asio::ip::tcp::socket::native_handle_type socket, ready_target& target) {
   if (!ready_set_.available() || released_) return false;
   if (!ready_set_.watch(socket, &target)) return false;
   if (!ready_armed_) {
@@ -65,7 +65,7 @@ void worker::dispatch_ready() {
     for (std::size_t i = 0; i < n; ++i) static_cast<ready_target*>(reports[i].token)->retain_target();
     for (std::size_t i = 0; i < n; ++i) {
       auto* t = static_cast<ready_target*>(reports[i].token);
-      t->on_ready(reports[i].state);
+      t->on_ready(reports[i].input, reports[i].output);
       t->release_target();
     }
     if (n < batch) break;

@@ -82,9 +82,12 @@ class worker {
   void park_buffers(session* s) { parked_.emplace_back(s); }
 
   /// Adds `socket` to this loop's readiness set: `target` hears of its
-  /// input until the socket is closed. False where there is no set (the
+  /// input and of room to send until the socket is closed, and must not
+  /// wait on it through Asio any more. False where there is no set (the
   /// owner then waits through Asio).
-  bool watch_input(asio::ip::tcp::socket::native_handle_type socket, ready_target& target);
+  bool watch_socket(asio::ip::tcp::socket::native_handle_type socket, ready_target& target);
+  /// A watched socket turned out busy: only the set hears it from now on.
+  void settle(asio::ip::tcp::socket::native_handle_type socket) { ready_set_.settle(socket); }
 
   /// Sessions with a pending deadline make the sweep look at every session.
   void add_deadline() { ++deadlines_; }

@@ -1,12 +1,13 @@
-// Edge-triggered input readiness for many sockets behind one descriptor.
+// Edge-triggered readiness for many sockets behind one descriptor.
 //
 // Asio re-arms the kernel's interest in a socket (epoll_ctl) every time the
 // socket is waited on, and a proxied stream waits after every read: that
 // re-arm was one system call in three on a proxied message. A readiness set
 // keeps each socket's interest for the socket's whole life; the loop waits
-// on the set and hears which sockets received something. Where the system
-// has no such set (Windows: completion ports work per operation),
-// available() is false and callers wait per socket through Asio.
+// on the set and hears which sockets received something or have room to
+// send again. Where the system has no such set (Windows: completion ports
+// work per operation), available() is false and callers wait per socket
+// through Asio.
 #pragma once
 
 #include <cstddef>
@@ -22,15 +23,23 @@ namespace plexd::platform {
 
 /// What a report says about a socket's input.
 enum class input_state : std::uint8_t {
+  none,     // nothing to read: the report is about output
   arrived,  // more input: a short read drains it
   ending    // end of input or an error too: read until it shows
+};
+
+/// What a report says about a socket's output.
+enum class output_state : std::uint8_t {
+  unchanged,  // nothing to say: keep waiting if a write was refused
+  room        // a write may go through (or show the socket's error)
 };
 
 class readiness_set {
  public:
   struct report {
     void* token;
-    input_state state;
+    input_state input;
+    output_state output;
   };
 
   /// `on_ready` runs on `io`'s loop each time arm() was called and the set
@@ -44,9 +53,22 @@ class readiness_set {
 
   bool available() const;
   /// Reports `token` whenever input, end of input or an error reaches the
-  /// open socket (edge-triggered: once per arrival, not while unread input
+  /// open socket, and when room to send opens after a write was refused
+  /// (edge-triggered: once per change, not while unread input or room
   /// stays). Closing the socket removes it. False if it could not be added.
+  ///
+  ///
+  /// From then on the socket must be waited on only through the set (see
+  /// settle()). Asio still owns the socket: it reads, writes and closes it.
   bool watch(asio::ip::tcp::socket::native_handle_type socket, void* token);
+  /// Takes a watched socket out of the loop's own reactor (Asio's), which
+  /// keeps every socket it opens and would otherwise hear each of its
+  /// events a second time: kernel work on every packet, and a wake-up of
+  /// the loop for nothing. It costs a system call, so callers do it for
+  /// sockets that have shown they carry more than one exchange. An Asio
+  /// wait on the socket would never complete afterwards. Does nothing
+  /// where that reactor cannot be found.
+  void settle(asio::ip::tcp::socket::native_handle_type socket);
   /// Sockets that received something, up to out.size(), without waiting.
   /// Edge-triggered: a read shorter than asked drains what was reported,
   /// except for an end of input that arrived with the last bytes, hence

@@ -1,0 +1,178 @@
+// The loop's readiness set: one descriptor that reports, by edges, which
+// sockets received something and which have room to send again after a
+// refused write; settle() leaves a socket to the set alone. Real sockets
+// on 127.0.0.1. Builds without a set (the select() build) check only that
+// they say so: their sockets are waited on through Asio.
+#include <catch2/catch.hpp>
+
+#include <array>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
+
+#include "plexd/platform/readiness.hpp"
+
+using asio::ip::tcp;
+using plexd::platform::input_state;
+using plexd::platform::output_state;
+using plexd::platform::readiness_set;
+
+namespace {
+
+struct pair_on_loopback {
+  asio::io_context io;
+  tcp::socket near{io};
+  tcp::socket far{io};
+  pair_on_loopback() {
+    tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+    near.connect(acceptor.local_endpoint());
+    acceptor.accept(far);
+    near.non_blocking(true);
+    far.non_blocking(true);
+  }
+};
+
+// Everything the set has now, after the kernel had a moment to deliver.
+std::vector<readiness_set::report> take_all(readiness_set& set) {
+  std::vector<readiness_set::report> all;
+  std::array<readiness_set::report, 16> batch{};
+  for (int i = 0; i < 20; ++i) {
+    const std::size_t n = set.take(batch);
+    all.insert(all.end(), batch.begin(), batch.begin() + static_cast<std::ptrdiff_t>(n));
+    if (n == 0 && !all.empty()) break;
+    if (n == 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  return all;
+}
+
+bool says_room(const std::vector<readiness_set::report>& reports) {
+  for (const auto& r : reports) {
+    if (r.output == output_state::room) return true;
+  }
+  return false;
+}
+
+// Writes until the socket refuses; the peer reads nothing meanwhile.
+std::size_t fill(tcp::socket& s) {
+  const std::string chunk(65536, 'x');
+  std::size_t total = 0;
+  for (;;) {
+    asio::error_code ec;
+    const std::size_t n = s.write_some(asio::buffer(chunk), ec);
+    total += n;
+    if (ec) return total;
+  }
+}
+
+// Reads `n` bytes as they come (up to 10 s); how many arrived.
+std::size_t drain(tcp::socket& s, std::size_t n) {
+  std::vector<char> buf(1 << 20);
+  std::size_t got = 0;
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (got < n && std::chrono::steady_clock::now() < until) {
+    asio::error_code ec;
+    got += s.read_some(asio::buffer(buf), ec);
+    if (ec && ec != asio::error::would_block) break;
+  }
+  return got;
+}
+
+// How many epoll sets in this process watch descriptor `fd` (from /proc).
+int sets_watching(int fd) {
+  int count = 0;
+  const std::string wanted = "tfd: " + std::to_string(fd);
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fdinfo")) {
+    std::ifstream info(entry.path());
+    std::string line;
+    while (std::getline(info, line)) {
+      // "tfd:" then spaces: the field is padded to a width.
+      std::string compact;
+      for (std::size_t i = 0; i < line.size(); ++i) {
+        if (line[i] == ' ' && i > 0 && line[i - 1] == ' ') continue;
+        compact += line[i];
+      }
+      if (compact.rfind(wanted + " ", 0) == 0) ++count;
+    }
+  }
+  return count;
+}
+
+}  // namespace
+
+TEST_CASE("readiness set: room to send is reported once a refused write can go on", "[platform]") {
+  pair_on_loopback p;
+  readiness_set set(p.io, [] {});
+  if (!set.available()) {
+    CHECK_FALSE(set.watch(p.near.native_handle(), &p));  // waited on through Asio instead
+    return;
+  }
+  int token = 0;
+  REQUIRE(set.watch(p.near.native_handle(), &token));
+  (void)take_all(set);  // what was true on adding: room, nothing to read
+  const std::size_t queued = fill(p.near);
+  REQUIRE(queued > 0);
+  CHECK_FALSE(says_room(take_all(set)));  // full: nothing to say yet
+
+  // The peer drains: the refused writer hears of room, for its own token.
+  CHECK(drain(p.far, queued) == queued);
+  const auto reports = take_all(set);
+  REQUIRE(says_room(reports));
+  CHECK(reports.front().token == &token);
+}
+
+TEST_CASE("readiness set: input, and end of input, are reported with the socket's token", "[platform]") {
+  pair_on_loopback p;
+  readiness_set set(p.io, [] {});
+  if (!set.available()) {
+    CHECK_FALSE(set.watch(p.near.native_handle(), &p));
+    return;
+  }
+  int token = 0;
+  REQUIRE(set.watch(p.near.native_handle(), &token));
+  (void)take_all(set);
+  p.far.write_some(asio::buffer(std::string("hello")));
+  auto reports = take_all(set);
+  REQUIRE(reports.size() == 1);
+  CHECK(reports[0].token == &token);
+  CHECK(reports[0].input == input_state::arrived);
+  p.far.shutdown(tcp::socket::shutdown_send);
+  reports = take_all(set);
+  REQUIRE(reports.size() == 1);
+  CHECK(reports[0].input == input_state::ending);
+}
+
+TEST_CASE("readiness set: a settled socket is heard by the set alone, and still heard", "[platform]") {
+  pair_on_loopback p;
+  readiness_set set(p.io, [] {});
+  if (!set.available()) {
+    CHECK_FALSE(set.watch(p.near.native_handle(), &p));
+    return;
+  }
+  const int fd = p.near.native_handle();
+  int token = 0;
+  REQUIRE(set.watch(fd, &token));
+  (void)take_all(set);
+  // Asio's own reactor holds every socket it opened, and now the set too.
+  CHECK(sets_watching(fd) == 2);
+  set.settle(fd);
+  CHECK(sets_watching(fd) == 1);
+
+  p.far.write_some(asio::buffer(std::string("after")));
+  auto reports = take_all(set);
+  REQUIRE(reports.size() == 1);
+  CHECK(reports[0].input == input_state::arrived);
+  std::array<char, 16> buf{};
+  asio::error_code ec;
+  CHECK(p.near.read_some(asio::buffer(buf), ec) == 5);
+  // Output waits go through the set as well once the socket is settled.
+  const std::size_t queued = fill(p.near);
+  CHECK_FALSE(says_room(take_all(set)));
+  CHECK(drain(p.far, queued) == queued);
+  CHECK(says_room(take_all(set)));
+}
