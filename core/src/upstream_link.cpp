@@ -205,7 +205,11 @@ void upstream_link::send_fin_if_due() {
 
 void upstream_link::finish_if_done() {
   if (phase_ != phase::open || !fin_sent_ || !upstream_eof_) return;
-  // Both sides said all they had: close cleanly, the client once its queue is out.
+  close_pair();  // both sides said all they had
+}
+
+void upstream_link::close_pair() {
+  // A clean end: the upstream now, the client once its queue is out.
   phase_ = phase::closed;
   close_socket();
   client_.close_after_flush();
@@ -219,9 +223,7 @@ void upstream_link::end_at_upstream_fin() {
   // Without half-close the upstream's FIN ends the pair: what it sent
   // still reaches the client, then the client gets a FIN; anything still
   // queued for the upstream is dropped with the connection.
-  phase_ = phase::closed;
-  close_socket();
-  client_.close_after_flush();
+  close_pair();
 }
 
 void upstream_link::upstream_failed() {

@@ -90,6 +90,7 @@ class upstream_link final : public connection_state, private ready_target {
   /// False with half_close = false: the first FIN from either side ends both.
   bool passes_half_close() const;
   void end_at_upstream_fin();
+  void close_pair();
   void upstream_failed();
   void close_socket();
 
