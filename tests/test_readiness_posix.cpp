@@ -51,6 +51,23 @@ std::vector<readiness_set::report> take_all(readiness_set& set) {
   return all;
 }
 
+// A connected pair whose near end is in a readiness set, with what the set
+// said on adding it already taken. Without a set, watched() is false.
+struct watched_pair : pair_on_loopback {
+  readiness_set set{io, [] {}};
+  int token = 0;
+  bool watched() {
+    if (!set.available()) {
+      // Waited on through Asio instead.
+      CHECK_FALSE(set.watch(near.native_handle(), &token));
+      return false;
+    }
+    REQUIRE(set.watch(near.native_handle(), &token));
+    (void)take_all(set);  // room, nothing to read
+    return true;
+  }
+};
+
 bool says_room(const std::vector<readiness_set::report>& reports) {
   for (const auto& r : reports) {
     if (r.output == output_state::room) return true;
@@ -106,65 +123,44 @@ int sets_watching(int fd) {
 }  // namespace
 
 TEST_CASE("readiness set: room to send is reported once a refused write can go on", "[platform]") {
-  pair_on_loopback p;
-  readiness_set set(p.io, [] {});
-  if (!set.available()) {
-    CHECK_FALSE(set.watch(p.near.native_handle(), &p));  // waited on through Asio instead
-    return;
-  }
-  int token = 0;
-  REQUIRE(set.watch(p.near.native_handle(), &token));
-  (void)take_all(set);  // what was true on adding: room, nothing to read
+  watched_pair p;
+  if (!p.watched()) return;
   const std::size_t queued = fill(p.near);
   REQUIRE(queued > 0);
-  CHECK_FALSE(says_room(take_all(set)));  // full: nothing to say yet
+  CHECK_FALSE(says_room(take_all(p.set)));  // full: nothing to say yet
 
   // The peer drains: the refused writer hears of room, for its own token.
   CHECK(drain(p.far, queued) == queued);
-  const auto reports = take_all(set);
+  const auto reports = take_all(p.set);
   REQUIRE(says_room(reports));
-  CHECK(reports.front().token == &token);
+  CHECK(reports.front().token == &p.token);
 }
 
 TEST_CASE("readiness set: input, and end of input, are reported with the socket's token", "[platform]") {
-  pair_on_loopback p;
-  readiness_set set(p.io, [] {});
-  if (!set.available()) {
-    CHECK_FALSE(set.watch(p.near.native_handle(), &p));
-    return;
-  }
-  int token = 0;
-  REQUIRE(set.watch(p.near.native_handle(), &token));
-  (void)take_all(set);
+  watched_pair p;
+  if (!p.watched()) return;
   p.far.write_some(asio::buffer(std::string("hello")));
-  auto reports = take_all(set);
+  auto reports = take_all(p.set);
   REQUIRE(reports.size() == 1);
-  CHECK(reports[0].token == &token);
+  CHECK(reports[0].token == &p.token);
   CHECK(reports[0].input == input_state::arrived);
   p.far.shutdown(tcp::socket::shutdown_send);
-  reports = take_all(set);
+  reports = take_all(p.set);
   REQUIRE(reports.size() == 1);
   CHECK(reports[0].input == input_state::ending);
 }
 
 TEST_CASE("readiness set: a settled socket is heard by the set alone, and still heard", "[platform]") {
-  pair_on_loopback p;
-  readiness_set set(p.io, [] {});
-  if (!set.available()) {
-    CHECK_FALSE(set.watch(p.near.native_handle(), &p));
-    return;
-  }
+  watched_pair p;
+  if (!p.watched()) return;
   const int fd = p.near.native_handle();
-  int token = 0;
-  REQUIRE(set.watch(fd, &token));
-  (void)take_all(set);
   // Asio's own reactor holds every socket it opened, and now the set too.
   CHECK(sets_watching(fd) == 2);
-  set.settle(fd);
+  p.set.settle(fd);
   CHECK(sets_watching(fd) == 1);
 
   p.far.write_some(asio::buffer(std::string("after")));
-  auto reports = take_all(set);
+  auto reports = take_all(p.set);
   REQUIRE(reports.size() == 1);
   CHECK(reports[0].input == input_state::arrived);
   std::array<char, 16> buf{};
@@ -172,7 +168,7 @@ TEST_CASE("readiness set: a settled socket is heard by the set alone, and still 
   CHECK(p.near.read_some(asio::buffer(buf), ec) == 5);
   // Output waits go through the set as well once the socket is settled.
   const std::size_t queued = fill(p.near);
-  CHECK_FALSE(says_room(take_all(set)));
+  CHECK_FALSE(says_room(take_all(p.set)));
   CHECK(drain(p.far, queued) == queued);
-  CHECK(says_room(take_all(set)));
+  CHECK(says_room(take_all(p.set)));
 }
