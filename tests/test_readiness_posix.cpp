@@ -1,6 +1,7 @@
 // The loop's readiness set: one descriptor that reports, by edges, which
 // sockets received something and which have room to send again after a
-// refused write; settle() leaves a socket to the set alone. Real sockets
+// refused write; a socket plexd accepts is heard by the set alone until an
+// Asio wait needs it in Asio's reactor too (join_reactor). Real sockets
 // on 127.0.0.1. Builds without a set (the select() build) check only that
 // they say so: their sockets are waited on through Asio.
 #include <catch2/catch.hpp>
@@ -17,6 +18,7 @@
 #include <asio/ip/tcp.hpp>
 
 #include "plexd/platform/readiness.hpp"
+#include "plexd/platform/stream_socket.hpp"
 
 using asio::ip::tcp;
 using plexd::platform::input_state;
@@ -76,7 +78,8 @@ bool says_room(const std::vector<readiness_set::report>& reports) {
 }
 
 // Writes until the socket refuses; the peer reads nothing meanwhile.
-std::size_t fill(tcp::socket& s) {
+template <class Socket>
+std::size_t fill(Socket& s) {
   const std::string chunk(65536, 'x');
   std::size_t total = 0;
   for (;;) {
@@ -150,25 +153,64 @@ TEST_CASE("readiness set: input, and end of input, are reported with the socket'
   CHECK(reports[0].input == input_state::ending);
 }
 
-TEST_CASE("readiness set: a settled socket is heard by the set alone, and still heard", "[platform]") {
-  watched_pair p;
-  if (!p.watched()) return;
-  const int fd = p.near.native_handle();
-  // Asio's own reactor holds every socket it opened, and now the set too.
-  CHECK(sets_watching(fd) == 2);
-  p.set.settle(fd);
+TEST_CASE("readiness set: a socket plexd accepts is heard by the set alone, and by Asio once it joins",
+          "[platform]") {
+  asio::io_context io;
+  tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  tcp::socket far(io);
+  far.connect(acceptor.local_endpoint());
+  far.non_blocking(true);
+  plexd::platform::stream_socket near(io);
+  tcp::endpoint peer;
+  asio::error_code ec;
+  plexd::platform::accept_ready(acceptor, near, peer, ec);
+  REQUIRE_FALSE(ec);
+  readiness_set set{io, [] {}};
+  int token = 0;
+  if (!set.available()) {
+    // Waited on through Asio, which holds every socket already.
+    CHECK_FALSE(set.watch(near.native_handle(), &token));
+    return;
+  }
+  const int fd = near.native_handle();
+  CHECK(sets_watching(fd) == 0);  // not in Asio's reactor: no call was made to put it there
+  REQUIRE(set.watch(fd, &token));
+  (void)take_all(set);
   CHECK(sets_watching(fd) == 1);
-
-  p.far.write_some(asio::buffer(std::string("after")));
-  auto reports = take_all(p.set);
+  std::array<char, 16> buf{};
+  far.write_some(asio::buffer(std::string("hello")));
+  auto reports = take_all(set);
   REQUIRE(reports.size() == 1);
   CHECK(reports[0].input == input_state::arrived);
-  std::array<char, 16> buf{};
-  asio::error_code ec;
-  CHECK(p.near.read_some(asio::buffer(buf), ec) == 5);
-  // Output waits go through the set as well once the socket is settled.
-  const std::size_t queued = fill(p.near);
-  CHECK_FALSE(says_room(take_all(p.set)));
-  CHECK(drain(p.far, queued) == queued);
-  CHECK(says_room(take_all(p.set)));
+  CHECK(near.read_some(asio::buffer(buf), ec) == 5);
+
+  // An Asio wait needs the socket in Asio's reactor: it joins, and the wait completes.
+  plexd::platform::join_reactor(near);
+  CHECK(sets_watching(fd) == 2);
+  asio::error_code waited = asio::error::timed_out;
+  near.async_wait(tcp::socket::wait_read, [&](const asio::error_code& e) { waited = e; });
+  far.write_some(asio::buffer(std::string("again")));
+  io.run_for(std::chrono::seconds(5));
+  CHECK_FALSE(waited);
+  CHECK(near.read_some(asio::buffer(buf), ec) == 5);
+
+  // Out again: the set alone hears it, and an Asio wait fails at once rather than hang.
+  plexd::platform::leave_reactor(near);
+  CHECK(sets_watching(fd) == 1);
+  waited = asio::error::timed_out;
+  near.async_wait(tcp::socket::wait_read, [&](const asio::error_code& e) { waited = e; });
+  io.restart();
+  io.run_for(std::chrono::seconds(5));
+  CHECK(waited == asio::error::bad_descriptor);
+  (void)take_all(set);
+  far.write_some(asio::buffer(std::string("after")));
+  reports = take_all(set);
+  REQUIRE(reports.size() == 1);
+  CHECK(reports[0].input == input_state::arrived);
+  CHECK(near.read_some(asio::buffer(buf), ec) == 5);
+  // And room to send after a refused write.
+  const std::size_t queued = fill(near);
+  CHECK_FALSE(says_room(take_all(set)));
+  CHECK(drain(far, queued) == queued);
+  CHECK(says_room(take_all(set)));
 }

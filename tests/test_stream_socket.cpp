@@ -126,7 +126,10 @@ TEST_CASE("stream sockets: open_stream connects without blocking and reuses clos
     tcp::endpoint peer;
     accept_waiting(l, in, peer, ec);
     REQUIRE_FALSE(ec);
-    // Through the loop: an async read on the accepted side completes.
+    // Through the loop: an async read on the accepted side completes, once
+    // the socket is in the loop's reactor (where the loop has a readiness
+    // set of its own, an accepted socket starts outside it).
+    plexd::platform::join_reactor(in);
     std::array<char, 8> buf{};
     std::size_t got = 0;
     in.async_read_some(asio::buffer(buf), [&](const asio::error_code& e, std::size_t n) { got = e ? 0 : n; });

@@ -106,6 +106,7 @@ bool proxy_acceptor::take(pending& p, std::size_t n) {
 }
 
 void proxy_acceptor::wait(slot& sl, const pending_ptr& p) {
+  platform::join_reactor(p->socket);
   p->socket.async_wait(asio::socket_base::wait_read, [self = shared_from_this(), &sl, p](const asio::error_code& ec) {
     if (p->done) return;
     if (ec) return self->drop(sl, p, drop_reason::gone, ec.message());

@@ -198,6 +198,7 @@ void session::wait_readable() {
   reading_ = true;
   switch (input_.next_wait()) {
     case edge_input::wait_by::asio:
+      platform::join_reactor(socket_);
       socket_.async_wait(asio::socket_base::wait_read,
                          [self = session_ref(this)](const asio::error_code& ec) { self->on_readable(ec); });
       break;
@@ -215,7 +216,7 @@ void session::wait_readable() {
 
 void session::on_ready(platform::input_state input, platform::output_state output) {
   const session_ref keep(this);
-  if (input_.became_busy()) this_worker().settle(socket_.native_handle());
+  if (input_.became_busy()) platform::leave_reactor(socket_);
   if (output_.reported(output)) {
     --refs_;  // the wait's own; `keep` holds the session
     on_room();

@@ -193,6 +193,7 @@ void session::wait_writable() {
   writing_ = true;
   switch (output_.next_wait()) {
     case edge_output::wait_by::asio:
+      platform::join_reactor(socket_);
       socket_.async_wait(asio::socket_base::wait_write, [self = session_ref(this)](const asio::error_code& ec) {
         if (ec && !self->ended()) {
           self->writing_ = false;

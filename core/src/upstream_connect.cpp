@@ -117,6 +117,7 @@ void upstream_link::connect_to(const tcp::endpoint& ep, std::uint32_t number) {
       return on_connected(number, ec);
     case platform::connect_progress::pending:
       arm_timeout(number);
+      platform::join_reactor(socket_);
       socket_.async_wait(tcp::socket::wait_write,
                          [this, keep = hold(client_), number](const asio::error_code& wait_ec) {
                            on_connected(number, wait_ec ? wait_ec : platform::connect_error(socket_.native_handle()));
@@ -126,6 +127,7 @@ void upstream_link::connect_to(const tcp::endpoint& ep, std::uint32_t number) {
       break;
   }
   arm_timeout(number);
+  platform::join_reactor(socket_);
   socket_.async_connect(ep, [this, keep = hold(client_), number](const asio::error_code& connect_ec) {
     on_connected(number, connect_ec);
   });

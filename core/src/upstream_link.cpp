@@ -77,6 +77,7 @@ void upstream_link::wait_writable() {
   writing_ = true;
   switch (output_.next_wait()) {
     case edge_output::wait_by::asio:
+      platform::join_reactor(socket_);
       socket_.async_wait(tcp::socket::wait_write, [this, keep = hold(client_)](const asio::error_code& ec) {
         if (ec && phase_ == phase::open) {
           writing_ = false;
@@ -105,6 +106,7 @@ void upstream_link::wait_readable() {
   reading_ = true;
   switch (input_.next_wait()) {
     case edge_input::wait_by::asio:
+      platform::join_reactor(socket_);
       socket_.async_wait(tcp::socket::wait_read,
                          [this, keep = hold(client_)](const asio::error_code& ec) { on_readable(ec); });
       break;
@@ -122,7 +124,7 @@ void upstream_link::wait_readable() {
 
 void upstream_link::on_ready(platform::input_state input, platform::output_state output) {
   const hold keep(client_);
-  if (input_.became_busy()) worker::current().settle(socket_.native_handle());
+  if (input_.became_busy()) platform::leave_reactor(socket_);
   if (output_.reported(output)) {
     client_.release();  // the wait's own; `keep` holds the client
     on_room();

@@ -86,8 +86,6 @@ class worker {
   /// wait on it through Asio any more. False where there is no set (the
   /// owner then waits through Asio).
   bool watch_socket(asio::ip::tcp::socket::native_handle_type socket, ready_target& target);
-  /// A watched socket turned out busy: only the set hears it from now on.
-  void settle(asio::ip::tcp::socket::native_handle_type socket) { ready_set_.settle(socket); }
 
   /// Sessions with a pending deadline make the sweep look at every session.
   void add_deadline() { ++deadlines_; }

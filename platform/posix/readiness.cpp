@@ -5,12 +5,7 @@
 // systems use) get no set.
 #if defined(__linux__) && !defined(ASIO_DISABLE_EPOLL)
 #define PLEXD_READINESS_EPOLL 1  // NOLINT(cppcoreguidelines-macro-usage): a build switch, not a value
-#include <dirent.h>
 #include <sys/epoll.h>
-
-#include <charconv>
-#include <fstream>
-#include <string>
 #endif
 
 #include <asio/posix/stream_descriptor.hpp>
@@ -24,58 +19,13 @@ struct readiness_set::impl {
   impl(asio::io_context& io, int fd, std::function<void()> ready) : set(io, fd), on_ready(std::move(ready)) {}
   asio::posix::stream_descriptor set;  // owns the epoll descriptor
   std::function<void()> on_ready;
-  int reactor = -1;  // the loop's own epoll descriptor (Asio's), or -1 if not found
 };
-
-#ifdef PLEXD_READINESS_EPOLL
-namespace {
-
-/// True if /proc's description of `fd` names `target` as one of its
-/// watched descriptors ("tfd: N ..."), which only an epoll set has.
-bool epoll_watches(const char* fd, int target) {
-  std::ifstream info(std::string("/proc/self/fdinfo/") + fd);
-  std::string line;
-  while (std::getline(info, line)) {
-    if (line.rfind("tfd:", 0) != 0) continue;
-    const char* first = line.c_str() + 4;
-    while (*first == ' ' || *first == '\t') ++first;
-    int n = -1;
-    std::from_chars(first, line.c_str() + line.size(), n);
-    if (n == target) return true;
-  }
-  return false;
-}
-
-/// Asio's reactor keeps every socket it opens in its own epoll set and has
-/// no way to leave one out; the set that now watches `ours` (registered
-/// when the stream_descriptor took it) is that reactor's. -1 without /proc.
-int find_reactor(int ours) {
-  DIR* dir = ::opendir("/proc/self/fdinfo");
-  if (dir == nullptr) return -1;
-  int found = -1;
-  while (const dirent* entry = ::readdir(dir)) {
-    int fd = -1;
-    const char* name = entry->d_name;
-    const auto [end, ec] = std::from_chars(name, name + std::char_traits<char>::length(name), fd);
-    if (ec != std::errc{} || *end != '\0' || fd == ours) continue;
-    if (epoll_watches(name, ours)) {
-      found = fd;
-      break;
-    }
-  }
-  ::closedir(dir);
-  return found;
-}
-
-}  // namespace
-#endif
 
 readiness_set::readiness_set(asio::io_context& io, std::function<void()> on_ready) {
 #ifdef PLEXD_READINESS_EPOLL
   const int fd = ::epoll_create1(EPOLL_CLOEXEC);
   if (fd < 0) return;
   impl_ = std::make_unique<impl>(io, fd, std::move(on_ready));
-  impl_->reactor = find_reactor(fd);
 #else
   (void)io;
   (void)on_ready;
@@ -99,17 +49,6 @@ bool readiness_set::watch(asio::ip::tcp::socket::native_handle_type socket, void
   ev.events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET;
   ev.data.ptr = token;
   return ::epoll_ctl(impl_->set.native_handle(), EPOLL_CTL_ADD, socket, &ev) == 0;
-#endif
-}
-
-void readiness_set::settle(asio::ip::tcp::socket::native_handle_type socket) {
-#ifndef PLEXD_READINESS_EPOLL
-  (void)socket;
-#else
-  if (!impl_ || impl_->reactor < 0) return;
-  // A failure leaves the socket in both sets: as correct as before.
-  epoll_event unused{};
-  ::epoll_ctl(impl_->reactor, EPOLL_CTL_DEL, socket, &unused);
 #endif
 }
 

@@ -6,6 +6,13 @@
 
 #include <cerrno>
 
+// The loop keeps a readiness set of its own where epoll is Asio's reactor
+// (see readiness.cpp): sockets plexd accepts or opens stay out of Asio's.
+#if defined(__linux__) && !defined(ASIO_DISABLE_EPOLL)
+#define PLEXD_SOCKETS_OUTSIDE_REACTOR 1  // NOLINT(cppcoreguidelines-macro-usage): a build switch, not a value
+#include <asio/detail/reactor.hpp>
+#endif
+
 namespace plexd::platform {
 
 namespace {
@@ -20,14 +27,36 @@ namespace ops = asio::detail::socket_ops;
 // every Asio socket keeps as a protected member, reached here by naming
 // that member through a derived class (never instantiated).
 struct socket_state : stream_socket {
-  static ops::state_type& of(stream_socket& s) { return (s.*&socket_state::impl_).get_implementation().state_; }
+  static auto& impl(stream_socket& s) { return (s.*&socket_state::impl_).get_implementation(); }
+  static ops::state_type& of(stream_socket& s) { return impl(s).state_; }
 };
 
 void mark_sole_owner(stream_socket& socket) {
   socket_state::of(socket) &= static_cast<ops::state_type>(~ops::possible_dup);
 }
 
-#ifdef __linux__
+#ifdef PLEXD_SOCKETS_OUTSIDE_REACTOR
+asio::detail::reactor& reactor_of(stream_socket& socket) {
+  return asio::use_service<asio::detail::reactor>(socket.get_executor().context());
+}
+
+// What assign() records, without its registration with the reactor: the
+// descriptor was created non-blocking (SOCK_NONBLOCK) and nothing else
+// holds it.
+void adopt(stream_socket& socket, const asio::ip::tcp& protocol, int fd, asio::error_code& ec) {
+  if (socket.is_open()) {
+    ::close(fd);
+    ec = asio::error::already_open;
+    return;
+  }
+  auto& impl = socket_state::impl(socket);
+  impl.socket_ = fd;
+  impl.state_ = ops::stream_oriented | ops::user_set_non_blocking | ops::internal_non_blocking;
+  impl.protocol_ = protocol;
+  impl.reactor_data_ = nullptr;  // a new socket leaves it unset: assign() would fill it
+  ec.clear();
+}
+#elif defined(__linux__)
 // The descriptor was created non-blocking (SOCK_NONBLOCK): say so, and that
 // nothing else holds it.
 void adopt(stream_socket& socket, const asio::ip::tcp& protocol, int fd, asio::error_code& ec) {
@@ -94,5 +123,29 @@ void open_stream(stream_socket& socket, const asio::ip::tcp& protocol, asio::err
   if (!ec) socket.non_blocking(true, ec);
 #endif
 }
+
+#ifdef PLEXD_SOCKETS_OUTSIDE_REACTOR
+void join_reactor(stream_socket& socket) {
+  auto& impl = socket_state::impl(socket);
+  if (impl.socket_ == asio::detail::invalid_socket || impl.reactor_data_ != nullptr) return;
+  auto& reactor = reactor_of(socket);
+  if (reactor.register_descriptor(impl.socket_, impl.reactor_data_) != 0) {
+    // Not registered after all: a wait then fails at once instead of
+    // waiting for events that never come.
+    reactor.cleanup_descriptor_data(impl.reactor_data_);
+  }
+}
+
+void leave_reactor(stream_socket& socket) {
+  auto& impl = socket_state::impl(socket);
+  if (impl.reactor_data_ == nullptr) return;
+  auto& reactor = reactor_of(socket);
+  reactor.deregister_descriptor(impl.socket_, impl.reactor_data_, false);
+  reactor.cleanup_descriptor_data(impl.reactor_data_);
+}
+#else
+void join_reactor(stream_socket& /*socket*/) {}
+void leave_reactor(stream_socket& /*socket*/) {}
+#endif
 
 }  // namespace plexd::platform

@@ -17,8 +17,6 @@ bool readiness_set::watch(asio::ip::tcp::socket::native_handle_type /*socket*/, 
   return false;
 }
 
-void readiness_set::settle(asio::ip::tcp::socket::native_handle_type /*socket*/) {}
-
 std::size_t readiness_set::take(std::span<report> /*out*/) {
   return 0;
 }

@@ -24,4 +24,8 @@ void open_stream(stream_socket& socket, const asio::ip::tcp& protocol, asio::err
   if (!ec) socket.non_blocking(true, ec);
 }
 
+// Completion ports need no registration: every socket is ready for a wait.
+void join_reactor(stream_socket& /*socket*/) {}
+void leave_reactor(stream_socket& /*socket*/) {}
+
 }  // namespace plexd::platform

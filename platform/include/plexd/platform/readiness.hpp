@@ -57,18 +57,10 @@ class readiness_set {
   /// (edge-triggered: once per change, not while unread input or room
   /// stays). Closing the socket removes it. False if it could not be added.
   ///
-  ///
-  /// From then on the socket must be waited on only through the set (see
-  /// settle()). Asio still owns the socket: it reads, writes and closes it.
+  /// From then on the socket must be waited on only through the set: a
+  /// socket the set hears is kept out of Asio's reactor where it can be
+  /// (see stream_socket.hpp). Asio still owns it: reads, writes, closes.
   bool watch(asio::ip::tcp::socket::native_handle_type socket, void* token);
-  /// Takes a watched socket out of the loop's own reactor (Asio's), which
-  /// keeps every socket it opens and would otherwise hear each of its
-  /// events a second time: kernel work on every packet, and a wake-up of
-  /// the loop for nothing. It costs a system call, so callers do it for
-  /// sockets that have shown they carry more than one exchange. An Asio
-  /// wait on the socket would never complete afterwards. Does nothing
-  /// where that reactor cannot be found.
-  void settle(asio::ip::tcp::socket::native_handle_type socket);
   /// Sockets that received something, up to out.size(), without waiting.
   /// Edge-triggered: a read shorter than asked drains what was reported,
   /// except for an end of input that arrived with the last bytes, hence

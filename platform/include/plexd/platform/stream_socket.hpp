@@ -36,4 +36,20 @@ void prepare_accepted(stream_socket& socket, asio::error_code& ec);
 /// Opens `socket` for an outgoing connection, already non-blocking.
 void open_stream(stream_socket& socket, const asio::ip::tcp& protocol, asio::error_code& ec);
 
+// Where the loop keeps a readiness set of its own (Linux), a socket that
+// accept_ready() or open_stream() gives back is not in Asio's reactor: the
+// set hears it instead, and being in both would cost a system call per
+// socket and a second kernel wake-up per packet. Asio still owns it (reads,
+// writes, closes). Elsewhere every socket is in the reactor and these do
+// nothing.
+
+/// Puts `socket` in its loop's reactor, as Asio itself would have: call it
+/// before any Asio wait on a socket from accept_ready() or open_stream().
+/// If that fails, the wait completes with an error.
+void join_reactor(stream_socket& socket);
+/// Takes `socket` out of its loop's reactor (one socket Asio accepted
+/// itself, once the readiness set hears it). An Asio wait on it would fail
+/// afterwards, until join_reactor().
+void leave_reactor(stream_socket& socket);
+
 }  // namespace plexd::platform
