@@ -153,8 +153,7 @@ TEST_CASE("readiness set: input, and end of input, are reported with the socket'
   CHECK(reports[0].input == input_state::ending);
 }
 
-TEST_CASE("readiness set: a socket plexd accepts is heard by the set alone, and by Asio once it joins",
-          "[platform]") {
+TEST_CASE("readiness set: a socket plexd accepts is heard by the set alone, and by Asio once it joins", "[platform]") {
   asio::io_context io;
   tcp::acceptor acceptor(io, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
   tcp::socket far(io);
