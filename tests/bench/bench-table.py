@@ -113,19 +113,38 @@ def ratio(scenario, key, how, scale, better, refs, me=None):
     return f"{p / best:.2f}"
 
 
+def by_round(scenario, server, key):
+    return {r["round"]: r["result"][key] for r in rows
+            if r["scenario"] == scenario and r["server"] == server and key in r["result"]}
+
+
+def same_round_ratio(scenario, key, better, refs, me=None):
+    """The median over rounds of plexd's figure divided by the best reference figure of the same
+    round. The machine's speed drifts between rounds; each round runs every server within seconds,
+    so pairing within a round keeps that drift out of the ratio, where a ratio of medians can set
+    one server's fast rounds against another's slow ones."""
+    if better is None:
+        return "-"
+    mine = by_round(scenario, me or ("plexd" if "plexd" in seen else seen[0]), key)
+    theirs = [by_round(scenario, ref, key) for ref in refs]
+    ratios = []
+    for k, v in mine.items():
+        vals = [t[k] for t in theirs if t.get(k)]
+        if vals:
+            ratios.append(v / (max(vals) if better == "hi" else min(vals)))
+    return f"{statistics.median(ratios):.2f}" if ratios else "-"
+
+
 def rounds_ahead(scenario, key, better, refs, me=None):
     """Round by round, how often plexd did better than each reference peer run in the same round:
     on a shared machine the figures drift between rounds, and a ratio of medians alone cannot tell
     a margin from that drift. "5/10" against one peer, "5/10 4/10" against two."""
     if better is None:
         return "-"
-    def by_round(server):
-        return {r["round"]: r["result"][key] for r in rows
-                if r["scenario"] == scenario and r["server"] == server and key in r["result"]}
-    mine = by_round(me or ("plexd" if "plexd" in seen else seen[0]))
+    mine = by_round(scenario, me or ("plexd" if "plexd" in seen else seen[0]), key)
     out = []
     for ref in refs:
-        theirs = by_round(ref)
+        theirs = by_round(scenario, ref, key)
         common = [k for k in mine if k in theirs]
         if not common:
             continue
@@ -143,12 +162,13 @@ for title, scenarios, order, refs in groups:
     seen = [s for s in order if s in servers]
     first_col = seen[0]
     ref_label = f"{first_col}/{'best of ' if len(refs) > 1 else ''}{'+'.join(refs)}"
-    out = [("scenario", "figure", *seen, ref_label, "rounds ahead of " + " ".join(refs))]
+    out = [("scenario", "figure", *seen, ref_label, "same round", "rounds ahead of " + " ".join(refs))]
     for scenario in present:
         for i, (label, key, how, scale, better) in enumerate(metrics[scenario]):
             cells = [cell(scenario, s, key, how, scale, i == 0) for s in seen]
             out.append((titles[scenario] if i == 0 else "", label, *cells,
                         ratio(scenario, key, how, scale, better, refs),
+                        same_round_ratio(scenario, key, better, refs) if how == "median" else "-",
                         rounds_ahead(scenario, key, better, refs) if how == "median" else "-"))
         for r in rows:
             if r["scenario"] == scenario and "skipped" in r:
@@ -167,7 +187,8 @@ for title, scenarios, order, refs in groups:
             label, key, how, scale, better = metrics[scenario][0]
             peers = [p for p in peers if p in seen]
             print(f"  {scenario} {label}, {how_closed}: {me}/best of {'+'.join(peers)} = "
-                  f"{ratio(scenario, key, how, scale, better, peers, me)}, rounds ahead "
+                  f"{ratio(scenario, key, how, scale, better, peers, me)} (same round "
+                  f"{same_round_ratio(scenario, key, better, peers, me)}), rounds ahead "
                   f"{rounds_ahead(scenario, key, better, peers, me)}")
 if notes:
     print()
