@@ -161,48 +161,6 @@ void listener::stop_accepting(lifecycle next) {
   if (proxy_) proxy_->abort_all();
 }
 
-void listener::do_accept() {
-  worker& target = ctx_.pick_worker();
-  // The peer's address comes with the accept: no getpeername per connection.
-  acceptor_.async_accept(target.io().get_executor(), accepted_peer_,
-                         [self = shared_from_this(), &target](const asio::error_code& ec, socket_type socket) {
-                           self->on_accept(ec, std::move(socket), target);
-                         });
-}
-
-void listener::on_accept(const asio::error_code& ec, socket_type socket, worker& target) {
-  if (state_ != lifecycle::listening || ec == asio::error::operation_aborted) return;
-  if (ec) {
-    auto retry = [self = shared_from_this()] {
-      if (self->state_ == lifecycle::listening) self->do_accept();
-    };
-    if (backoff_.defer(ec, std::move(retry))) {
-      stats_.errors.fetch_add(1, std::memory_order_relaxed);
-      return;
-    }
-    // A connection that died in the backlog (ECONNABORTED...): not ours to fix.
-    spdlog::debug("listener {}: accept: {}", name_, ec.message());
-    do_accept();
-    return;
-  }
-  backoff_.succeeded();
-  asio::error_code pec;
-  platform::prepare_accepted(socket, pec);
-  admit(std::move(socket), accepted_peer_, target);
-  // Take what else is waiting in the backlog without another trip
-  // through the reactor (accept rate for short connections).
-  for (int i = 0; i < 32 && state_ == lifecycle::listening; ++i) {
-    worker& next = ctx_.pick_worker();
-    asio::error_code aec;
-    tcp::endpoint remote;
-    socket_type more(next.io());
-    platform::accept_ready(acceptor_, more, remote, aec);
-    if (aec) break;  // would_block, or an error the async path will see again
-    admit(std::move(more), remote, next);
-  }
-  do_accept();
-}
-
 void listener::admit(socket_type socket, const tcp::endpoint& remote, worker& target) {
   asio::error_code ec;
   peer_identity peer = identify(remote);

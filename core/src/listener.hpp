@@ -88,8 +88,22 @@ class listener : public std::enable_shared_from_this<listener> {
   platform::result<void> bind_own();
   void apply_limits(const config::listener_config& cfg);
   void warn_untrusted_proxy(const config::listener_config& cfg) const;
+  /// Whether accepting goes on now or waits for the backoff to resume it.
+  enum class accept_turn : std::uint8_t { go_on, paused };
+  /// Connections taken per turn before the listener yields to the loop.
+  static constexpr int backlog_per_turn = 32;
+
   void do_accept();
+  /// The listening socket is readable (accept_mode::readiness).
+  void on_acceptable(const asio::error_code& ec);
+  /// Asio accepted one connection (accept_mode::completion).
   void on_accept(const asio::error_code& ec, socket_type socket, worker& target);
+  /// Takes up to `most` waiting connections with accept_ready().
+  accept_turn take_backlog(int most);
+  /// After a failed accept. True when the process or system is out of
+  /// descriptors or buffers: accepting pauses and the backoff resumes it.
+  /// Any other error concerns that one connection alone.
+  bool pause_after(const asio::error_code& ec);
   void admit(socket_type socket, const asio::ip::tcp::endpoint& remote, worker& target);
   void log_refusal(refusal why, const std::string& peer);
 
@@ -98,7 +112,7 @@ class listener : public std::enable_shared_from_this<listener> {
   std::string name_;
   std::shared_ptr<handler> handler_;
   asio::ip::tcp::acceptor acceptor_;
-  asio::ip::tcp::endpoint accepted_peer_;  // filled by the one accept in flight
+  asio::ip::tcp::endpoint accepted_peer_;  // filled by the one async_accept in flight
   platform::accept_backoff backoff_;
   std::string bound_;
   std::atomic<std::size_t> max_connections_{0};

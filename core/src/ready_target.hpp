@@ -81,9 +81,9 @@ class edge_input {
   }
   /// True once, at the report that shows the socket carries more than one
   /// exchange: time for the owner to have it heard by the set alone
-  /// (platform::leave_reactor: a system call, for the sockets Asio accepted
-  /// itself). A short connection (a request, an answer, a FIN) never gets
-  /// there and saves that call.
+  /// (platform::leave_reactor: a system call, for a socket that joined
+  /// Asio's reactor for a wait). A short connection (a request, an answer,
+  /// a FIN) never gets there and saves that call.
   bool became_busy() {
     if (reports_ != busy_after || settled_) return false;
     settled_ = true;

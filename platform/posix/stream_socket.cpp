@@ -83,6 +83,14 @@ void prepare_accepting(asio::ip::tcp::acceptor& acceptor) {
   if (nodelay_inherited) acceptor.set_option(asio::ip::tcp::no_delay(true), ignored);
 }
 
+// Every connection then comes through accept_ready(): accept4() on Linux,
+// never registered with Asio's reactor. Asio's own accept would register
+// each socket and set it non-blocking, two system calls that the loop's
+// readiness set makes unnecessary.
+accept_mode preferred_accept() {
+  return accept_mode::readiness;
+}
+
 void accept_ready(asio::ip::tcp::acceptor& acceptor, stream_socket& socket, asio::ip::tcp::endpoint& peer,
                   asio::error_code& ec) {
 #ifdef __linux__

@@ -7,6 +7,12 @@ namespace plexd::platform {
 
 void prepare_accepting(asio::ip::tcp::acceptor&) {}
 
+// A completion port accepts in the background (AcceptEx); a readiness wait
+// on a listening socket would take Asio's select() helper thread instead.
+accept_mode preferred_accept() {
+  return accept_mode::completion;
+}
+
 void accept_ready(asio::ip::tcp::acceptor& acceptor, stream_socket& socket, asio::ip::tcp::endpoint& peer,
                   asio::error_code& ec) {
   acceptor.accept(socket, peer, ec);

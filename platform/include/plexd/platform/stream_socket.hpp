@@ -8,6 +8,8 @@
 // shares the descriptor (never so for one plexd accepted).
 #pragma once
 
+#include <cstdint>
+
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
 
@@ -22,6 +24,13 @@ using stream_socket = asio::basic_stream_socket<asio::ip::tcp, asio::io_context:
 /// Every connection gets TCP_NODELAY: without it a small reply waits for
 /// the peer's delayed ACK (40 ms).
 void prepare_accepting(asio::ip::tcp::acceptor& acceptor);
+
+/// How a listener best learns of new connections.
+enum class accept_mode : std::uint8_t {
+  readiness,  // wait until the listening socket is readable, then accept_ready() until would_block
+  completion  // Asio's async_accept: the system accepts and reports the socket (Windows)
+};
+accept_mode preferred_accept();
 
 /// Takes one waiting connection without blocking. `socket` (created on the
 /// loop that will serve it) comes back connected, non-blocking and with
@@ -47,9 +56,10 @@ void open_stream(stream_socket& socket, const asio::ip::tcp& protocol, asio::err
 /// before any Asio wait on a socket from accept_ready() or open_stream().
 /// If that fails, the wait completes with an error.
 void join_reactor(stream_socket& socket);
-/// Takes `socket` out of its loop's reactor (one socket Asio accepted
-/// itself, once the readiness set hears it). An Asio wait on it would fail
-/// afterwards, until join_reactor().
+/// Takes `socket` out of its loop's reactor again (one that joined it for a
+/// wait: a connect that did not finish at once, a PROXY header), once the
+/// readiness set hears it. An Asio wait on it would fail afterwards, until
+/// join_reactor().
 void leave_reactor(stream_socket& socket);
 
 }  // namespace plexd::platform
