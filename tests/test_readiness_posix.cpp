@@ -1,8 +1,9 @@
 // The loop's readiness set: one descriptor that reports, by edges, which
 // sockets received something and which have room to send again after a
 // refused write; a socket plexd accepts is heard by the set alone until an
-// Asio wait needs it in Asio's reactor too (join_reactor). Real sockets
-// on 127.0.0.1. Builds without a set (the select() build) check only that
+// Asio wait needs it in Asio's reactor too (join_reactor), and in a
+// running daemon no socket is in two epoll sets. Real sockets on
+// 127.0.0.1. Builds without a set (the select() build) check only that
 // they say so: their sockets are waited on through Asio.
 #include <catch2/catch.hpp>
 
@@ -17,6 +18,7 @@
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
 
+#include "harness.hpp"
 #include "plexd/platform/readiness.hpp"
 #include "plexd/platform/stream_socket.hpp"
 
@@ -103,11 +105,12 @@ std::size_t drain(tcp::socket& s, std::size_t n) {
   return got;
 }
 
-// How many epoll sets in this process watch descriptor `fd` (from /proc).
-int sets_watching(int fd) {
+// How many epoll sets in process `proc` ("self" or a pid) watch its
+// descriptor `fd` (from /proc).
+int sets_watching(int fd, const std::string& proc = "self") {
   int count = 0;
   const std::string wanted = "tfd: " + std::to_string(fd);
-  for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fdinfo")) {
+  for (const auto& entry : std::filesystem::directory_iterator("/proc/" + proc + "/fdinfo")) {
     std::ifstream info(entry.path());
     std::string line;
     while (std::getline(info, line)) {
@@ -212,4 +215,49 @@ TEST_CASE("readiness set: a socket plexd accepts is heard by the set alone, and 
   CHECK_FALSE(says_room(take_all(set)));
   CHECK(drain(far, queued) == queued);
   CHECK(says_room(take_all(set)));
+}
+
+TEST_CASE("readiness set: in a running daemon no socket is in two epoll sets, a lone connection's neither",
+          "[platform]") {
+  asio::io_context io;
+  if (!readiness_set{io, [] {}}.available()) {
+    SUCCEED("this build has no readiness set: every socket is in Asio's reactor alone");
+    return;
+  }
+  using namespace plexd::test;
+  plexd_daemon d(listener_toml("echo", "echo"), "[daemon]\nthreads = 1\nshutdown_grace = \"2s\"\n");
+  REQUIRE(d.wait_ready());
+  const auto port = d.port("echo");
+  const std::string proc = std::to_string(d.process().pid());
+  struct census {
+    int in_a_set = 0;
+    int in_two = 0;
+  };
+  auto count = [&proc] {
+    census c;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc/" + proc + "/fd")) {
+      std::error_code ec;
+      const auto target = std::filesystem::read_symlink(entry.path(), ec).string();
+      if (ec || target.rfind("socket:", 0) != 0) continue;
+      const int n = sets_watching(std::stoi(entry.path().filename().string()), proc);
+      if (n >= 1) ++c.in_a_set;
+      if (n >= 2) ++c.in_two;
+    }
+    return c;
+  };
+  // One connection on a quiet listener, one exchange: the first of a burst
+  // is the one an accept through Asio's reactor would have registered.
+  client c;
+  REQUIRE(c.connect(port));
+  c.send("one");
+  CHECK(c.read_exact(3) == "one");
+  auto first = count();
+  CHECK(first.in_a_set >= 2);  // the listening socket (Asio's set) and the connection (the loop's)
+  CHECK(first.in_two == 0);
+  // And once it carries a stream of exchanges.
+  for (const std::string line : {"two", "three", "four", "five"}) {
+    c.send(line);
+    CHECK(c.read_exact(line.size()) == line);
+  }
+  CHECK(count().in_two == 0);
 }
