@@ -104,8 +104,13 @@ def cell(scenario, server, key, how, scale, first):
     return s
 
 
+def subject(me):
+    """The server a ratio is about: `me`, else plexd, else the group's first column."""
+    return me or ("plexd" if "plexd" in seen else seen[0])
+
+
 def ratio(scenario, key, how, scale, better, refs, me=None):
-    p = figure(scenario, me or ("plexd" if "plexd" in seen else seen[0]), key, how, scale)
+    p = figure(scenario, subject(me), key, how, scale)
     vals = [v for v in (figure(scenario, s, key, how, scale) for s in refs) if v]
     if p is None or not vals or better is None:
         return "-"
@@ -125,7 +130,7 @@ def same_round_ratio(scenario, key, better, refs, me=None):
     one server's fast rounds against another's slow ones."""
     if better is None:
         return "-"
-    mine = by_round(scenario, me or ("plexd" if "plexd" in seen else seen[0]), key)
+    mine = by_round(scenario, subject(me), key)
     theirs = [by_round(scenario, ref, key) for ref in refs]
     ratios = []
     for k, v in mine.items():
@@ -141,7 +146,7 @@ def rounds_ahead(scenario, key, better, refs, me=None):
     a margin from that drift. "5/10" against one peer, "5/10 4/10" against two."""
     if better is None:
         return "-"
-    mine = by_round(scenario, me or ("plexd" if "plexd" in seen else seen[0]), key)
+    mine = by_round(scenario, subject(me), key)
     out = []
     for ref in refs:
         theirs = by_round(scenario, ref, key)
